@@ -1,0 +1,46 @@
+from pathlib import Path
+import re
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "sklearn_mmfusion" / "__init__.py").read_text()
+).group(1)
+
+setup(
+    name="sklearn-mmfusion",
+    version=VERSION,
+    description=(
+        "Multimodal fusion (graph, gated, contrastive) for tabular modalities "
+        "behind the scikit-learn API, robust to missing modalities."
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["sklearn_mmfusion", "sklearn_mmfusion.*"]),
+    package_data={"sklearn_mmfusion.datasets": ["data/*.npz", "data/*.json"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "scikit-learn>=1.6",
+        "skorch>=1.0",
+        # CPU machines install torch==2.13.0 first (see README); never let pip
+        # resolve an unpinned torch, which pulls a multi-GB CUDA build.
+        "torch>=2.1",
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "joblib>=1.3",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6", "pandas>=1.5"],
+        "plot": ["matplotlib>=3.6"],
+    },
+    entry_points={
+        "console_scripts": ["sklearn-mmfusion=sklearn_mmfusion._cli:main"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Science/Research",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

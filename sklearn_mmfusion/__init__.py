@@ -1,0 +1,30 @@
+"""Multimodal fusion for tabular modalities behind the scikit-learn API.
+
+Estimators take ``X`` as a mapping of modality arrays (wrap it in
+:class:`ModalityDict` for cross-validation), or a 2-D array / DataFrame with a
+``modalities`` spec. A sample's missing modality is an all-NaN row.
+"""
+
+from ._base import BaseFusion, FusionClassifier, FusionRegressor
+from ._concat import ConcatFusionClassifier, ConcatFusionRegressor
+from ._data import ModalityDict
+from ._late import LateFusionClassifier, LateFusionRegressor
+from ._net import TrainingDivergedError
+from .preprocessing import ModalitySplitter, PerModality
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BaseFusion",
+    "ConcatFusionClassifier",
+    "ConcatFusionRegressor",
+    "FusionClassifier",
+    "FusionRegressor",
+    "LateFusionClassifier",
+    "LateFusionRegressor",
+    "ModalityDict",
+    "ModalitySplitter",
+    "PerModality",
+    "TrainingDivergedError",
+    "__version__",
+]

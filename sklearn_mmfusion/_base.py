@@ -1,0 +1,506 @@
+"""The shared scikit-learn estimator base of every fusion method.
+
+A fusion estimator is this base plus, in its own module, the network class it
+trains (``_network``), the names of the extra parameters that network takes
+(``_network_params``) and their constraints. Everything else lives here:
+parameter validation, the data contract, seeding, the skorch net, batching,
+early stopping and prediction in batches.
+
+Estimator classes are dataclasses (``kw_only``, with scikit-learn's own
+``repr``): the generated ``__init__`` only stores the parameters, and each class
+declares only the parameters it adds.
+"""
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping
+from skorch.history import History
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_sample_weight,
+    _get_feature_names,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from ._data import (
+    ModalitySchema,
+    iter_row_chunks,
+    observation_mask,
+    split_modalities,
+)
+from ._net import BatchIterator, FusionNet, StopOnDivergence, TensorBatches
+
+# Rows per forward pass at predict/transform time: large enough to keep the
+# device busy, small enough that the temporaries stay a few hundred MB.
+PREDICT_BATCH_ROWS = 8192
+
+estimator_params = dataclasses.dataclass(kw_only=True, repr=False, eq=False)
+"""Class decorator: turn annotated class attributes into ``__init__`` keywords."""
+
+
+def merge_constraints(*classes, **extra):
+    """Union of the ``_parameter_constraints`` of ``classes`` plus ``extra``."""
+    merged = {}
+    for klass in classes:
+        merged.update(klass._parameter_constraints)
+    merged.update(extra)
+    return merged
+
+
+def resolve_device(device):
+    """``"auto"`` -> CUDA when available, else CPU; checks CUDA exists."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device (e.g. 'cpu', 'cuda', "
+            f"'cuda:1', 'auto'): {exc}"
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but PyTorch sees no CUDA device here; use "
+            "device='cpu' or device='auto'."
+        )
+    return resolved
+
+
+@estimator_params
+class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the fusion estimators. Not for direct use.
+
+    Subclasses set ``_network`` (a :mod:`sklearn_mmfusion.nn` class called as
+    ``_network(modality_dims, n_outputs, hidden_dim=, dropout=, missing=,
+    modality_dropout=, **method_params)``) and ``_network_params`` (names of
+    their own parameters forwarded to it), and mix in :class:`FusionClassifier`
+    or :class:`FusionRegressor` for the task.
+    """
+
+    modalities: Mapping | None = None
+    hidden_dim: int = 128
+    dropout: float = 0.1
+    modality_dropout: float = 0.0
+    missing: str = "mask"
+    standardize: bool = True
+    max_epochs: int = 200
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    early_stopping: bool = True
+    validation_fraction: float = 0.1
+    patience: int = 10
+    device: str = "cpu"
+    random_state: int | np.random.RandomState | None = None
+    verbose: int = 0
+    callbacks: list | None = None
+
+    _parameter_constraints = {
+        "modalities": [Mapping, None],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "missing": [StrOptions({"mask", "zero"})],
+        "standardize": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    _network = None
+    _network_params = ()
+
+    # -- what subclasses provide ------------------------------------------
+
+    def _build_network(self, modality_dims, n_outputs):
+        params = {name: getattr(self, name) for name in self._network_params}
+        return self._network(
+            modality_dims,
+            n_outputs,
+            hidden_dim=self.hidden_dim,
+            dropout=self.dropout,
+            missing=self.missing,
+            modality_dropout=self.modality_dropout,
+            **params,
+        )
+
+    def _aux_weight(self):
+        """Weight of the network's auxiliary (e.g. contrastive) loss."""
+        return getattr(self, "contrastive_weight", 1.0)
+
+    def _fitted_extras(self, arrays, mask):
+        """Extra fitted attributes computed after training (none here)."""
+        return {}
+
+    # -- fit ----------------------------------------------------------------
+
+    def _split_input(self, X, *, reset):
+        """Any X form -> (arrays, mask); at predict, check against the fit."""
+        if not reset:
+            check_is_fitted(self, "module_")
+            if not isinstance(X, Mapping):
+                _check_feature_names(self, X, reset=False)
+        arrays = split_modalities(X, self.modalities)
+        if not reset:
+            self.schema_.check(arrays, type(self).__name__)
+            n_columns = X.shape[1] if not isinstance(X, Mapping) else None
+            if n_columns is not None and n_columns != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_columns} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+        return arrays, observation_mask(arrays)
+
+    def _fit(self, X, y, sample_weight):
+        arrays, mask = self._split_input(X, reset=True)
+        n_samples = mask.shape[0]
+        if y is not None and len(y) != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {len(y)}; they must match."
+            )
+        target, n_outputs, target_attrs = self._prepare_target(y)
+        sample_weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
+        schema = ModalitySchema(arrays, mask, standardize=self.standardize)
+        device = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+        blocks, mask_all = schema.encode(arrays, mask)
+        dataset = TensorBatches(
+            [torch.from_numpy(b).to(device) for b in blocks],
+            torch.from_numpy(mask_all).to(device),
+            None if target is None else torch.from_numpy(target).to(device),
+            torch.from_numpy(sample_weight).to(device),
+        )
+        train_split = self._validation_split(n_samples, target_attrs, seed)
+
+        callbacks = [("stop_on_divergence", StopOnDivergence())]
+        if train_split is not None:
+            callbacks.append(
+                ("early_stopping",
+                 EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True))
+            )
+        callbacks += list(self.callbacks or [])
+
+        # Seed everything from one number, inside a forked RNG so that the
+        # caller's global torch RNG state is left as it was.
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = self._build_network(schema.widths, n_outputs)
+            net = FusionNet(
+                module=module,
+                criterion=self._criterion,
+                criterion__reduction="none",
+                optimizer=torch.optim.AdamW,
+                optimizer__weight_decay=self.weight_decay,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                device=device,
+                iterator_train=BatchIterator,
+                iterator_train__shuffle=True,
+                iterator_train__generator=torch.Generator().manual_seed(seed),
+                iterator_valid=BatchIterator,
+                train_split=train_split,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                aux_weight=self._aux_weight(),
+            )
+            net.fit(dataset, y=None)
+
+        module = net.module_.eval()
+        # Only now, with training done, do the fitted attributes change.
+        self.schema_ = schema
+        self.module_ = module
+        self.modalities_ = list(schema.names)
+        self.n_features_in_ = (
+            X.shape[1] if not isinstance(X, Mapping) else schema.n_features
+        )
+        feature_names = _get_feature_names(X) if not isinstance(X, Mapping) else None
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.history_ = History(
+            [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
+        )
+        self.n_iter_ = len(net.history)
+        for name, value in target_attrs.items():
+            setattr(self, name, value)
+        self._n_features_out = int(
+            self._forward(arrays, mask, lambda out: out.embedding, rows=slice(0, 1)).shape[1]
+        )
+        for name, value in self._fitted_extras(arrays, mask).items():
+            setattr(self, name, value)
+        return self
+
+    def _validation_split(self, n_samples, target_attrs, seed):
+        """A skorch ``train_split`` holding out ``validation_fraction``, or None."""
+        if not self.early_stopping:
+            return None
+        n_valid = int(round(self.validation_fraction * n_samples))
+        if n_valid < 1 or n_samples - n_valid < 1:
+            return None
+        stratify = target_attrs.get("_stratify")
+        if stratify is not None:
+            counts = np.bincount(stratify)
+            n_classes = len(counts)
+            if counts.min() < 2 or n_valid < n_classes or n_samples - n_valid < n_classes:
+                stratify = None
+        train_idx, valid_idx = train_test_split(
+            np.arange(n_samples), test_size=n_valid, stratify=stratify, random_state=seed
+        )
+
+        def split(dataset, y=None, **fit_params):
+            return dataset.subset(train_idx), dataset.subset(valid_idx)
+
+        return split
+
+    def _prepare_weight(self, sample_weight, n_samples, target_attrs):
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+            )
+        extra = target_attrs.pop("_class_sample_weight", None)
+        weight = np.ones(n_samples) if sample_weight is None else sample_weight
+        if extra is not None:
+            weight = weight * extra
+        return weight.astype(np.float32)
+
+    # -- predict / transform -------------------------------------------------
+
+    def _forward(self, arrays, mask, select, rows=slice(None)):
+        """Run the trained network in batches; ``select(FusionOutput) -> Tensor``."""
+        module = self.module_
+        device = next(module.parameters()).device
+        n = mask[rows].shape[0]
+        offset = rows.start or 0
+        result = None
+        with torch.inference_mode():
+            for chunk in iter_row_chunks(n, PREDICT_BATCH_ROWS):
+                part = slice(offset + chunk.start, offset + chunk.stop)
+                blocks, chunk_mask = self.schema_.encode(arrays, mask, part)
+                out = select(
+                    module(
+                        [torch.from_numpy(b).to(device) for b in blocks],
+                        torch.from_numpy(chunk_mask).to(device),
+                    )
+                )
+                values = out.float().cpu().numpy()
+                if result is None:
+                    result = np.empty((n,) + values.shape[1:], dtype=np.float32)
+                result[chunk] = values
+        return result
+
+    def _predict_raw(self, X, select=lambda out: out.prediction):
+        arrays, mask = self._split_input(X, reset=False)
+        return self._forward(arrays, mask, select)
+
+    def transform(self, X):
+        """Fused representation of each sample.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Input in any accepted form; missing modalities as all-NaN rows.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features_out), float32
+        """
+        return self._predict_raw(X, lambda out: out.embedding)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and any(p.is_cuda for p in module.parameters()):
+            # Pickles load on machines without a GPU: store the weights on CPU.
+            state["module_"] = copy.deepcopy(module).cpu()
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.dict = True
+        if tags.transformer_tags is not None:
+            # transform returns float32 whatever the input dtype.
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+@estimator_params
+class FusionClassifier(ClassifierMixin, BaseFusion):
+    """Classification flavour: cross-entropy, labels of any type, ``predict_proba``."""
+
+    class_weight: dict | str | None = None
+
+    _parameter_constraints = merge_constraints(
+        BaseFusion, class_weight=[StrOptions({"balanced"}), dict, None]
+    )
+    _criterion = torch.nn.CrossEntropyLoss
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the fusion classifier.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Training data; a sample's missing modality is an all-NaN row.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the loss.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _prepare_target(self, y):
+        y = _check_labels(y)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes[0]!r}."
+            )
+        codes = encoder.transform(y)
+        attrs = {"classes_": classes, "_stratify": codes}
+        if self.class_weight is not None:
+            # On the original labels, so that a dict is keyed as the user wrote it.
+            attrs["_class_sample_weight"] = compute_sample_weight(self.class_weight, y)
+        return codes.astype(np.int64), len(classes), attrs
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._predict_raw(X)
+        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self._predict_raw(X), axis=1)]
+
+
+@estimator_params
+class FusionRegressor(RegressorMixin, BaseFusion):
+    """Regression flavour: squared error on standardised targets, 1-D or 2-D ``y``."""
+
+    _parameter_constraints = merge_constraints(BaseFusion)
+    _criterion = torch.nn.MSELoss
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the fusion regressor.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Training data; a sample's missing modality is an all-NaN row.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets; standardised internally, predictions are on the original scale.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _prepare_target(self, y):
+        y = check_array(
+            y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=1
+        )
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
+        y2 = y.reshape(len(y), -1)
+        mean = y2.mean(axis=0)
+        scale = y2.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        attrs = {"_y_mean": mean, "_y_scale": scale, "_y_ndim": y.ndim}
+        return ((y2 - mean) / scale).astype(np.float32), y2.shape[1], attrs
+
+    def predict(self, X):
+        """Predicted targets, shaped like the ``y`` seen at fit.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        y = self._predict_raw(X).astype(np.float64) * self._y_scale + self._y_mean
+        return y.ravel() if self._y_ndim == 1 else y
+
+
+def _check_labels(y):
+    """1-D labels with no missing value (NaN/None), as scikit-learn expects."""
+    y = column_or_1d(np.asarray(y, dtype=object) if _has_none(y) else y, warn=True)
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(
+            f"y contains NaN at rows {np.flatnonzero(np.isnan(y))[:5].tolist()}; "
+            "drop or label those samples."
+        )
+    if y.dtype == object:
+        missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and v != v)]
+        if missing:
+            raise ValueError(
+                f"y contains missing labels (None/NaN) at rows {missing[:5]}; drop or "
+                "label those samples."
+            )
+    return y
+
+
+def _has_none(y):
+    return isinstance(y, (list, tuple)) and any(v is None for v in y)

@@ -1,0 +1,500 @@
+"""The multimodal data contract: the one place that knows the input forms.
+
+Every estimator and transformer goes through this module:
+
+1. :func:`split_modalities` turns any accepted ``X`` (a mapping of arrays, a
+   :class:`ModalityDict`, skorch's ``SliceDict``, or a 2-D array / DataFrame with
+   a ``modalities`` spec) into an ordered ``{name: 2-D numeric ndarray}``,
+   raising a ``TypeError``/``ValueError`` that names the modality otherwise.
+2. :func:`observation_mask` marks a sample's modality as missing when its row
+   is entirely NaN.
+3. :class:`ModalitySchema` remembers names and widths at fit (and checks them
+   at predict), learns per-modality statistics on the present rows, and encodes
+   arrays into finite float32 blocks plus the mask, ready for torch.
+
+The caller's arrays are never written to: encoding always produces new arrays.
+"""
+
+import warnings
+from collections.abc import Mapping
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+
+DEFAULT_NAME = "x"
+# Rows processed at a time by the validation and encoding passes, so that the
+# temporaries stay small whatever the number of samples.
+_CHUNK_ROWS = 65536
+
+
+class ModalityDict(dict):
+    """A dict of modality arrays that indexes by rows.
+
+    ``len()`` is the number of samples and ``md[rows]`` selects rows of every
+    modality at once, so scikit-learn's splitters (``train_test_split``,
+    ``cross_val_score``, ``GridSearchCV``) and ``Pipeline`` work on it unchanged.
+    String keys still return the modality's array.
+
+    Parameters
+    ----------
+    mapping : mapping of str to array-like of shape (n_samples, n_features_m), optional
+    **arrays : array-like of shape (n_samples, n_features_m)
+        Modalities given as keywords. All must have the same number of rows.
+
+    Notes
+    -----
+    Row indexing accepts an int, a slice, a boolean mask or an array of
+    indices. An int selects one sample and keeps every modality 2-D (like
+    ``array[[i]]``), so the result is always a ``ModalityDict``.
+
+    A plain ``dict`` works everywhere an estimator takes ``X``, but scikit-learn
+    cannot split its rows (``GridSearchCV.fit``, ``cross_val_score``): wrap it
+    in ``ModalityDict`` there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmfusion import ModalityDict
+    >>> X = ModalityDict(audio=np.zeros((4, 3)), imu=np.ones((4, 2)))
+    >>> len(X)
+    4
+    >>> X[1:3]["imu"].shape
+    (2, 2)
+    >>> X[[0, 3]].shape
+    (2,)
+    """
+
+    def __init__(self, mapping=None, /, **arrays):
+        items = dict(mapping or {}, **arrays)
+        lengths = {name: _n_rows(value) for name, value in items.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                "All modalities must have the same number of samples; got "
+                + ", ".join(f"{name!r}: {n}" for name, n in lengths.items())
+            )
+        super().__init__(items)
+        self._n_samples = next(iter(lengths.values()), 0)
+
+    def __len__(self):
+        return self._n_samples
+
+    @property
+    def shape(self):
+        """``(n_samples,)``: lets scikit-learn count and index the samples."""
+        return (self._n_samples,)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return super().__getitem__(key)
+        if isinstance(key, tuple):
+            # scikit-learn indexes rows as ``X[rows, ...]``.
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError(
+                    "ModalityDict indexes rows only; select a modality by name, "
+                    "e.g. X['audio'][:, cols]"
+                )
+        if isinstance(key, Integral):
+            key = [key]
+        return type(self)({name: value[key] for name, value in self.items()})
+
+    def __repr__(self):
+        inner = ", ".join(
+            f"{name!r}: ({_n_rows(value)}, {_n_cols(value)})" for name, value in self.items()
+        )
+        return f"ModalityDict({{{inner}}})"
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+    def copy(self):
+        return type(self)({name: value.copy() for name, value in self.items()})
+
+
+def _n_rows(value):
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return shape[0]
+    return len(value)
+
+
+def _n_cols(value):
+    shape = getattr(value, "shape", None)
+    return shape[1] if shape is not None and len(shape) > 1 else "?"
+
+
+def _is_dataframe(X):
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+# ---------------------------------------------------------------------------
+# 1. Any X form -> ordered {name: 2-D numeric ndarray}
+# ---------------------------------------------------------------------------
+
+
+def split_modalities(X, modalities=None):
+    """Return ``X`` as an ordered ``{name: 2-D numeric ndarray}``.
+
+    Parameters
+    ----------
+    X : mapping of str to array-like, or 2-D array-like / DataFrame
+        A mapping gives its modalities in insertion order. A 2-D input is split
+        by ``modalities``; with ``modalities=None`` it is one modality ``"x"``.
+    modalities : dict of str to (list of column names or positions, or slice), default=None
+        Columns of each modality for 2-D input. Columns that no modality names
+        are ignored.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray of shape (n_samples, n_features_m)
+        Float arrays. An input that is already a float ndarray is returned as is
+        (a view, never written to); others are converted.
+
+    Raises
+    ------
+    TypeError
+        Wrong container or non-numeric data, naming the modality.
+    ValueError
+        Wrong shape, ragged lengths, infinite or complex values, zero samples or
+        features, or an invalid ``modalities`` spec, naming the modality.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: pass a dense array (X.toarray()) or a "
+            "mapping of dense modality arrays."
+        )
+    if isinstance(X, Mapping):
+        if modalities is not None:
+            raise ValueError(
+                "`modalities` splits a 2-D array or DataFrame into modalities, but X "
+                "is already a mapping of modalities; leave modalities=None."
+            )
+        if len(X.keys()) == 0:
+            raise ValueError("X is an empty mapping: it needs at least one modality.")
+        arrays = {}
+        for name, value in X.items():
+            if not isinstance(name, str):
+                raise TypeError(
+                    f"Modality names must be strings; got {name!r} of type "
+                    f"{type(name).__name__}. Rename it, e.g. {{str({name!r}): ...}}."
+                )
+            arrays[name] = _as_numeric_2d(value, name)
+    else:
+        arrays = {
+            name: _as_numeric_2d(block, name)
+            for name, block in _split_2d(X, modalities).items()
+        }
+    _check_lengths(arrays)
+    for name, array in arrays.items():
+        _check_finite_or_nan(array, name)
+    return arrays
+
+
+def _split_2d(X, modalities):
+    """Split a 2-D array or DataFrame into column blocks by the spec."""
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(
+            "X must be a mapping of modality arrays, a 2-D array or a DataFrame; "
+            f"got {type(X).__name__}."
+        )
+    is_df = _is_dataframe(X)
+    if not is_df:
+        X = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2-D array or a mapping of modality arrays, got a "
+                f"{X.ndim}-D array of shape {X.shape}. Reshape your data either "
+                "using array.reshape(-1, 1) if your data has a single feature or "
+                "array.reshape(1, -1) if it contains a single sample."
+            )
+    n_columns = X.shape[1]
+    if modalities is None:
+        return {DEFAULT_NAME: X}
+    if not isinstance(modalities, Mapping) or not modalities:
+        raise TypeError(
+            "`modalities` must be a non-empty dict mapping each modality name to its "
+            f"columns (names, positions or a slice); got {modalities!r}."
+        )
+    columns = list(X.columns) if is_df else None
+    owner = {}
+    blocks = {}
+    for name, spec in modalities.items():
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Modality names in `modalities` must be strings; got {name!r}."
+            )
+        positions = _column_positions(spec, name, n_columns, columns)
+        if not positions:
+            raise ValueError(
+                f"Modality {name!r} selects no columns (spec {spec!r}); give it at "
+                "least one column."
+            )
+        for pos in positions:
+            if pos in owner:
+                label = columns[pos] if columns is not None else pos
+                raise ValueError(
+                    f"Column {label!r} is assigned to both modality {owner[pos]!r} and "
+                    f"modality {name!r} in `modalities`; each column may belong to "
+                    "one modality only."
+                )
+            owner[pos] = name
+        blocks[name] = X.iloc[:, positions] if is_df else X[:, positions]
+    return blocks
+
+
+def _column_positions(spec, name, n_columns, columns):
+    if isinstance(spec, slice):
+        return list(range(n_columns))[spec]
+    if isinstance(spec, (str, Integral)):
+        spec = [spec]
+    positions = []
+    for item in spec:
+        if isinstance(item, (bool, np.bool_)):
+            raise TypeError(
+                f"Modality {name!r}: columns must be names or integer positions, "
+                f"got the boolean {item!r}."
+            )
+        if isinstance(item, Integral):
+            if not -n_columns <= item < n_columns:
+                raise ValueError(
+                    f"Modality {name!r}: column position {item} is out of range for "
+                    f"X with {n_columns} columns."
+                )
+            positions.append(int(item) % n_columns)
+        elif columns is None:
+            raise TypeError(
+                f"Modality {name!r} names columns ({item!r}), which needs a pandas "
+                "DataFrame; with a numpy array give integer positions or a slice."
+            )
+        else:
+            if item not in columns:
+                raise ValueError(
+                    f"Modality {name!r}: column {item!r} is not in X; available "
+                    f"columns start with {columns[:5]!r}."
+                )
+            positions.append(columns.index(item))
+    return positions
+
+
+def _as_numeric_2d(value, name):
+    """Convert one modality to a 2-D float ndarray, with errors naming it."""
+    where = f"Modality {name!r}"
+    if isinstance(value, Mapping):
+        raise TypeError(
+            f"{where} is a nested mapping; each modality must be a 2-D array of "
+            "shape (n_samples, n_features)."
+        )
+    if sp.issparse(value):
+        raise TypeError(
+            f"{where} is a sparse matrix, which is not supported; pass a dense "
+            "array (.toarray())."
+        )
+    if _is_dataframe(value):
+        for column, dtype in value.dtypes.items():
+            kind = getattr(dtype, "kind", "O")
+            if str(dtype) == "category" or kind not in "biuf":
+                if str(dtype) == "category" or kind in "OSUM":
+                    raise TypeError(
+                        f"{where}: column {column!r} has dtype {dtype}, which is not "
+                        "numeric. Encode it first (e.g. OneHotEncoder or "
+                        ".cat.codes) or leave it out of the modality."
+                    )
+        try:
+            array = value.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{where}: could not convert to float: {exc}") from exc
+    else:
+        array = value if isinstance(value, np.ndarray) else _asarray(value, where)
+        if array.dtype.kind == "c":
+            raise ValueError(
+                f"{where}: Complex data not supported; pass real-valued features "
+                "(e.g. np.abs or the real and imaginary parts as separate columns)."
+            )
+        if array.dtype.kind in "USV":
+            raise TypeError(
+                f"{where} holds non-numeric data (dtype {array.dtype}); encode it as "
+                "numbers first."
+            )
+        if array.dtype.kind not in "f":
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{where}: could not convert to float: {exc}"
+                ) from exc
+    if array.ndim != 2:
+        raise ValueError(
+            f"{where} must be 2-D (n_samples, n_features); got shape {array.shape}. "
+            "Use array.reshape(-1, 1) for a single feature."
+        )
+    if array.shape[1] == 0:
+        raise ValueError(
+            f"{where} has 0 feature(s) (shape={array.shape}); each modality needs a "
+            "minimum of 1 feature."
+        )
+    return array
+
+
+def _asarray(value, where):
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{where}: could not build a 2-D array: {exc}") from exc
+
+
+def _check_lengths(arrays):
+    lengths = {name: array.shape[0] for name, array in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "All modalities must have the same number of samples; got "
+            + ", ".join(f"{name!r}: {n}" for name, n in lengths.items())
+        )
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={next(iter(arrays.values())).shape}) "
+            "while a minimum of 1 is required."
+        )
+
+
+def iter_row_chunks(n_rows, chunk=_CHUNK_ROWS):
+    """Slices covering ``range(n_rows)`` in blocks of ``chunk`` rows."""
+    for start in range(0, n_rows, chunk):
+        yield slice(start, min(start + chunk, n_rows))
+
+
+def _check_finite_or_nan(array, name):
+    """NaN marks missing values; +/-inf is always an error."""
+    for rows in iter_row_chunks(array.shape[0]):
+        if np.isinf(array[rows]).any():
+            where = np.argwhere(np.isinf(array[rows]))[0]
+            raise ValueError(
+                f"Modality {name!r} contains infinity at row {rows.start + where[0]}, "
+                f"column {where[1]}. Input contains infinity or a value too large; "
+                "use NaN for a missing value (a whole NaN row marks the modality "
+                "as missing for that sample)."
+            )
+
+
+# ---------------------------------------------------------------------------
+# 2. Observation mask
+# ---------------------------------------------------------------------------
+
+
+def observation_mask(arrays):
+    """Boolean ``(n_samples, M)``: True where the modality's row is not all-NaN."""
+    names = list(arrays)
+    n = next(iter(arrays.values())).shape[0]
+    mask = np.empty((n, len(names)), dtype=bool)
+    for m, name in enumerate(names):
+        array = arrays[name]
+        for rows in iter_row_chunks(n):
+            mask[rows, m] = ~np.isnan(array[rows]).all(axis=1)
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# 3. Fitted schema: names, widths, statistics, encoding
+# ---------------------------------------------------------------------------
+
+
+class ModalitySchema:
+    """What an estimator learns about its input at fit, and how it encodes it.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        Output of :func:`split_modalities` on the training data.
+    mask : ndarray of shape (n_samples, M)
+        Output of :func:`observation_mask`.
+    standardize : bool, default=True
+        Scale each feature to zero mean and unit variance over the present
+        rows. Partial NaNs are always imputed with the training mean.
+
+    Attributes
+    ----------
+    names : list of str
+    widths : list of int
+    means, scales : list of ndarray
+    """
+
+    def __init__(self, arrays, mask, standardize=True):
+        self.names = list(arrays)
+        self.widths = [arrays[name].shape[1] for name in self.names]
+        self.standardize = standardize
+        self.means, self.scales = [], []
+        for m, name in enumerate(self.names):
+            present = arrays[name][mask[:, m]]
+            if present.shape[0] == 0:
+                raise ValueError(
+                    f"Modality {name!r} is missing (all-NaN) in every training "
+                    "sample, so nothing can be learned from it; drop it from X or "
+                    "provide samples where it is observed."
+                )
+            present = present.astype(np.float64)
+            with warnings.catch_warnings():
+                # A feature that is NaN in every present row gets mean 0, scale 1.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(present, axis=0)
+                scale = np.nanstd(present, axis=0)
+            mean = np.where(np.isfinite(mean), mean, 0.0)
+            scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+            self.means.append(mean)
+            self.scales.append(scale if standardize else np.ones_like(scale))
+
+    @property
+    def n_features(self):
+        return int(sum(self.widths))
+
+    def check(self, arrays, estimator_name="the estimator"):
+        """Raise a ValueError naming the modality if ``arrays`` do not match."""
+        names = list(arrays)
+        missing = [n for n in self.names if n not in arrays]
+        extra = [n for n in names if n not in self.names]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing modality(ies) {missing}")
+            if extra:
+                parts.append(f"unexpected modality(ies) {extra}")
+            raise ValueError(
+                f"X does not have the modalities seen at fit: {'; '.join(parts)}. "
+                f"{estimator_name} was fitted on {self.names}. A modality that is "
+                "absent for some samples must still be passed, with all-NaN rows."
+            )
+        for name, width in zip(self.names, self.widths):
+            got = arrays[name].shape[1]
+            if got != width:
+                total = sum(arrays[n].shape[1] for n in self.names)
+                raise ValueError(
+                    f"X has {total} features, but {estimator_name} is expecting "
+                    f"{self.n_features} features as input: modality {name!r} has "
+                    f"{got} columns, expected {width}."
+                )
+
+    def encode(self, arrays, mask, rows=slice(None)):
+        """Encode ``rows`` into finite float32 blocks.
+
+        Present rows are standardised (if enabled) with partial NaNs set to the
+        training mean; missing rows are zeros (the mask tells them apart).
+
+        Returns
+        -------
+        blocks : list of ndarray of shape (n_rows, d_m), float32
+        mask : ndarray of shape (n_rows, M), bool
+        """
+        blocks = []
+        sub_mask = mask[rows]
+        for m, name in enumerate(self.names):
+            values = (arrays[name][rows] - self.means[m]) / self.scales[m]
+            keep = sub_mask[:, m : m + 1] & ~np.isnan(values)
+            block = np.where(keep, values, 0.0).astype(np.float32)
+            if not np.isfinite(block).all():
+                raise ValueError(
+                    f"Modality {name!r} has values too large for float32 after "
+                    "scaling; rescale the features."
+                )
+            blocks.append(block)
+        return blocks, sub_mask

@@ -1,0 +1,88 @@
+"""Docstring fragments shared by the estimators, filled in by :func:`fill_doc`.
+
+The common parameters are documented once here; a class docstring says
+``%(fusion_parameters)s`` where they belong (the pattern of MNE's ``fill_doc``).
+"""
+
+DOCS = {}
+
+DOCS["fusion_parameters"] = """\
+    modalities : dict of str to (list or slice), default=None
+        How to split a 2-D array or DataFrame ``X`` into modalities: each name
+        maps to its columns (names, integer positions or a ``slice``). Leave
+        ``None`` when ``X`` is a mapping of modality arrays; with a 2-D ``X`` and
+        ``None``, all columns form one modality ``"x"``.
+    hidden_dim : int, default=128
+        Width of the modality encodings and of the fused representation.
+    dropout : float, default=0.1
+        Dropout probability inside the network.
+    modality_dropout : float, default=0.0
+        Probability of hiding each observed modality of a training sample (at
+        least one is kept), which trains robustness to missing modalities.
+    missing : {"mask", "zero"}, default="mask"
+        What stands in for a missing modality's encoding: a learnable token per
+        modality (``"mask"``) or zeros (``"zero"``).
+    standardize : bool, default=True
+        Scale each feature to zero mean and unit variance over the rows where
+        its modality is present. NaNs inside a present row are always imputed
+        with the feature's training mean.
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=128
+        Samples per gradient step.
+    lr : float, default=1e-3
+        Learning rate of AdamW.
+    weight_decay : float, default=1e-4
+        Weight decay of AdamW.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers) and stop when its loss has not improved for ``patience``
+        epochs, restoring the best weights.
+    validation_fraction : float, default=0.1
+        Fraction held out for early stopping.
+    patience : int, default=10
+        Epochs without improvement of the validation loss before stopping.
+    device : str, default="cpu"
+        Torch device to train on: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or
+        ``"auto"`` (CUDA when available). The training data is kept on the
+        device. Predictions run where the trained network is.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, batch order and the validation
+        split. The same seed gives identical predictions on CPU.
+    verbose : int, default=0
+        Print skorch's per-epoch log when positive.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks run during training."""
+
+DOCS["classifier_parameters"] = """\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn; ``"balanced"``
+        weights inversely to class frequencies."""
+
+DOCS["fitted_attributes"] = """\
+    modalities_ : list of str
+        Modality names, in the order of the network's inputs.
+    n_features_in_ : int
+        Number of input columns (all modalities together).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    module_ : torch.nn.Module
+        The trained fusion network (see :mod:`sklearn_mmfusion.nn`).
+    history_ : skorch.history.History
+        Per-epoch ``train_loss``, ``valid_loss`` (with early stopping) and
+        durations; e.g. ``history_[:, "train_loss"]``.
+    n_iter_ : int
+        Number of epochs trained."""
+
+DOCS["classifier_attributes"] = """\
+    classes_ : ndarray of shape (n_classes,)
+        Class labels."""
+
+
+def fill_doc(obj):
+    """Replace ``%(name)s`` in ``obj.__doc__`` with ``DOCS[name]``."""
+    doc = obj.__doc__
+    for name, text in DOCS.items():
+        doc = doc.replace(f"%({name})s", text)
+    obj.__doc__ = doc
+    return obj

@@ -1,0 +1,149 @@
+"""The skorch side: a net that trains any fusion network on pre-built tensors.
+
+skorch's default loop collates every batch from a ``Dataset`` sample by sample
+and copies it to the device. Here the whole training set is converted to
+tensors once (on the training device when it fits), and each batch is a
+tensor index into them: no per-sample Python, no per-batch conversions.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+__all__ = ["BatchIterator", "FusionNet", "TensorBatches", "TrainingDivergedError"]
+
+
+class TensorBatches(torch.utils.data.Dataset):
+    """A data set held as tensors and batched by indexing.
+
+    Parameters
+    ----------
+    inputs : list of Tensor of shape (n_samples, d_m)
+    mask : bool Tensor of shape (n_samples, M)
+    target : Tensor of shape (n_samples, ...) or None
+    weight : Tensor of shape (n_samples,)
+    """
+
+    def __init__(self, inputs, mask, target, weight):
+        self.inputs = list(inputs)
+        self.mask = mask
+        self.target = target
+        self.weight = weight
+
+    def __len__(self):
+        return self.mask.shape[0]
+
+    def __getitem__(self, rows):
+        """``(X, y)`` for ``rows`` (an index tensor or a slice)."""
+        X = {
+            "inputs": [x[rows] for x in self.inputs],
+            "mask": self.mask[rows],
+            "weight": self.weight[rows],
+        }
+        y = self.target[rows] if self.target is not None else None
+        return X, y
+
+    def subset(self, rows):
+        rows = torch.as_tensor(rows, device=self.mask.device)
+        target = self.target[rows] if self.target is not None else None
+        return TensorBatches(
+            [x[rows] for x in self.inputs], self.mask[rows], target, self.weight[rows]
+        )
+
+
+class BatchIterator:
+    """Yield mini-batches of a :class:`TensorBatches` by tensor indexing.
+
+    Takes the place of skorch's ``DataLoader`` (``iterator_train`` /
+    ``iterator_valid``). Shuffling draws one permutation per epoch from
+    ``generator``, so a seeded generator makes the batch order reproducible.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator)
+            order = order.to(self.dataset.mask.device)
+            for start in range(0, n, self.batch_size):
+                yield self.dataset[order[start : start + self.batch_size]]
+        else:
+            for start in range(0, n, self.batch_size):
+                yield self.dataset[start : start + self.batch_size]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class StopOnDivergence(Callback):
+    """Stop training with a clear error as soon as an epoch's loss is not finite.
+
+    The check reads the batch losses skorch already recorded, so it costs no
+    device synchronisation of its own.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            losses = [batch[key] for batch in epoch["batches"] if key in batch]
+            if losses and not np.all(np.isfinite(losses)):
+                bad = next(loss for loss in losses if not np.isfinite(loss))
+                raise TrainingDivergedError(
+                    f"Training diverged at epoch {epoch['epoch']}: the "
+                    f"{key.replace('_', ' ')} became {bad}. Use a smaller learning "
+                    f"rate (lr={net.lr:g} now, try lr={net.lr / 10:g}), or check the "
+                    "input scale (standardize=True)."
+                )
+
+
+class FusionNet(NeuralNet):
+    """A skorch ``NeuralNet`` for networks called as ``module(inputs, mask)``.
+
+    The module returns a :class:`~sklearn_mmfusion.nn.FusionOutput`. The loss
+    is the sample-weighted mean of the criterion (built with
+    ``reduction="none"``) on ``prediction``, plus ``aux_weight * aux_loss``
+    when the network reports an auxiliary loss (e.g. a contrastive term).
+
+    Parameters
+    ----------
+    aux_weight : float, default=1.0
+        Weight of the network's auxiliary loss.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, *args, aux_weight=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.aux_weight = aux_weight
+
+    def infer(self, x, **fit_params):
+        return self.module_(x["inputs"], x["mask"])
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = None
+        if y_pred.prediction is not None:
+            per_sample = self.criterion_(y_pred.prediction, y_true)
+            if per_sample.dim() > 1:  # multi-output regression
+                per_sample = per_sample.mean(dim=1)
+            weight = X["weight"]
+            loss = (per_sample * weight).sum() / weight.sum().clamp_min(1e-12)
+        if y_pred.aux_loss is not None and self.aux_weight:
+            aux = self.aux_weight * y_pred.aux_loss
+            loss = aux if loss is None else loss + aux
+        if loss is None:
+            # Nothing to learn from in this batch (e.g. a self-supervised batch
+            # with fewer than two complete rows): a zero that keeps the graph.
+            loss = y_pred.embedding.sum() * 0.0
+        return loss

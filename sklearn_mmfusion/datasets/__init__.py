@@ -1,0 +1,6 @@
+"""Shipped real data sets, synthetic generators, and missing-modality masking."""
+
+from ._base import load_mfeat
+from ._generators import make_multimodal_classification, mask_modalities
+
+__all__ = ["load_mfeat", "make_multimodal_classification", "mask_modalities"]

@@ -1,0 +1,155 @@
+"""Synthetic multimodal data and missing-modality masking."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.utils import check_random_state
+
+from .._data import ModalityDict, split_modalities
+
+
+def make_multimodal_classification(
+    n_samples=500,
+    modality_dims=(8, 16, 4),
+    n_informative=2,
+    *,
+    n_classes=2,
+    class_sep=1.0,
+    flip_y=0.01,
+    modality_names=None,
+    random_state=None,
+):
+    """Classification data whose informative features are spread over modalities.
+
+    Runs :func:`sklearn.datasets.make_classification` on all columns at once
+    and deals its informative features out to the modalities: modality ``m``
+    gets ``n_informative[m]`` of them and noise for the rest of its
+    ``modality_dims[m]`` columns (in shuffled order). The label therefore
+    needs several modalities to be predicted well.
+
+    Parameters
+    ----------
+    n_samples : int, default=500
+    modality_dims : sequence of int, default=(8, 16, 4)
+        Width of each modality.
+    n_informative : int or sequence of int, default=2
+        Informative features per modality (one number for all, or one each).
+    n_classes : int, default=2
+    class_sep : float, default=1.0
+        Larger values make the task easier.
+    flip_y : float, default=0.01
+        Fraction of labels assigned at random.
+    modality_names : sequence of str, default=None
+        Defaults to ``"m0", "m1", ...``.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ModalityDict
+    y : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from sklearn_mmfusion.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(n_samples=100, random_state=0)
+    >>> {name: block.shape for name, block in X.items()}
+    {'m0': (100, 8), 'm1': (100, 16), 'm2': (100, 4)}
+    """
+    rng = check_random_state(random_state)
+    dims = [int(d) for d in modality_dims]
+    informative = (
+        [int(n_informative)] * len(dims)
+        if isinstance(n_informative, (int, np.integer))
+        else [int(n) for n in n_informative]
+    )
+    if len(informative) != len(dims):
+        raise ValueError("n_informative needs one entry per modality.")
+    for m, (d, k) in enumerate(zip(dims, informative)):
+        if not 0 <= k <= d:
+            raise ValueError(
+                f"modality {m}: n_informative={k} must be between 0 and its width {d}."
+            )
+    names = list(modality_names) if modality_names is not None else [
+        f"m{m}" for m in range(len(dims))
+    ]
+    if len(names) != len(dims):
+        raise ValueError("modality_names needs one name per modality.")
+    total_informative = sum(informative)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=sum(dims),
+        n_informative=total_informative,
+        n_redundant=0,
+        n_repeated=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=class_sep,
+        flip_y=flip_y,
+        shuffle=False,  # informative columns first: dealt out below
+        random_state=rng,
+    )
+    informative_cols = iter(range(total_informative))
+    noise_cols = iter(range(total_informative, X.shape[1]))
+    blocks = {}
+    for name, d, k in zip(names, dims, informative):
+        cols = [next(informative_cols) for _ in range(k)]
+        cols += [next(noise_cols) for _ in range(d - k)]
+        blocks[name] = X[:, rng.permutation(cols)]
+    order = rng.permutation(n_samples)
+    return ModalityDict({name: block[order] for name, block in blocks.items()}), y[order]
+
+
+def mask_modalities(X, rate, *, random_state=None, keep_at_least_one=True):
+    """Hide whole modality rows at random (set them to NaN), in a copy.
+
+    Each (sample, modality) pair is hidden with probability ``rate``. With
+    ``keep_at_least_one``, a sample that lost every modality gets one back,
+    drawn at random. This is the protocol of the shipped baselines
+    (``np.random.RandomState(seed)``: ``rng.rand(n, M) < rate``, then
+    ``rng.randint(0, M, n)`` for the modality to give back), so results are
+    comparable.
+
+    Parameters
+    ----------
+    X : mapping of str to array-like, or ModalityDict
+    rate : float in [0, 1)
+        Probability of hiding each modality row.
+    random_state : int, RandomState instance or None, default=None
+    keep_at_least_one : bool, default=True
+
+    Returns
+    -------
+    X_masked : ModalityDict
+        New float arrays; ``X`` is not modified. Rows already all-NaN stay so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmfusion import ModalityDict
+    >>> from sklearn_mmfusion.datasets import mask_modalities
+    >>> X = ModalityDict(a=np.ones((1000, 2)), b=np.ones((1000, 3)))
+    >>> Xm = mask_modalities(X, 0.3, random_state=0)
+    >>> bool(np.isnan(X["a"]).any()), 0.2 < float(np.isnan(Xm["a"][:, 0]).mean()) < 0.4
+    (False, True)
+    """
+    if not isinstance(rate, Real) or not 0 <= rate < 1:
+        raise ValueError(f"rate must be a number in [0, 1); got {rate!r}.")
+    arrays = split_modalities(X)
+    rng = check_random_state(random_state)
+    names = list(arrays)
+    n = next(iter(arrays.values())).shape[0]
+    hide = rng.rand(n, len(names)) < rate
+    if keep_at_least_one:
+        give_back = rng.randint(0, len(names), n)
+        emptied = hide.all(axis=1)
+        hide[emptied, give_back[emptied]] = False
+    out = {}
+    for m, name in enumerate(names):
+        block = np.array(arrays[name], dtype=np.result_type(arrays[name].dtype, np.float32))
+        block[hide[:, m]] = np.nan
+        out[name] = block
+    return ModalityDict(out)
+
+
+__all__ = ["make_multimodal_classification", "mask_modalities"]

@@ -1,0 +1,27 @@
+"""Fusion networks in pure PyTorch (no scikit-learn inside).
+
+Each network is called as ``network(xs, mask)`` with a sequence of per-modality
+tensors and a boolean observation mask, and returns a
+:class:`~sklearn_mmfusion.nn.FusionOutput`. They can be used on their own in any
+PyTorch training loop.
+"""
+
+from ._concat import ConcatFusion
+from ._encoders import (
+    FusionOutput,
+    MLPHead,
+    ModalityDropout,
+    ModalityEncoder,
+    masked_mean,
+)
+from ._late import LateFusion
+
+__all__ = [
+    "ConcatFusion",
+    "FusionOutput",
+    "LateFusion",
+    "MLPHead",
+    "ModalityDropout",
+    "ModalityEncoder",
+    "masked_mean",
+]

@@ -1,0 +1,165 @@
+"""Building blocks shared by every fusion network.
+
+Every fusion network in :mod:`sklearn_mmfusion.nn` has the same calling
+convention::
+
+    out = network(xs, mask)
+
+``xs`` is a sequence of ``M`` float tensors, ``xs[m]`` of shape
+``(batch, d_m)``, whose rows for missing modalities hold finite filler values
+(zeros); ``mask`` is a boolean tensor of shape ``(batch, M)`` that is ``True``
+where a modality is observed. The network returns a :class:`FusionOutput`.
+
+Missing rows are never read through arithmetic that could let a NaN through:
+slots are replaced with :func:`torch.where`, not multiplied by the mask.
+"""
+
+from typing import NamedTuple, Optional, Sequence
+
+import torch
+from torch import nn
+
+MISSING_STRATEGIES = ("mask", "zero")
+
+
+class FusionOutput(NamedTuple):
+    """What a fusion network returns.
+
+    Attributes
+    ----------
+    prediction : Tensor of shape (batch, n_outputs) or None
+        Logits (classification) or outputs (regression); ``None`` for a
+        network trained without a supervised head.
+    embedding : Tensor of shape (batch, hidden_dim)
+        The fused representation of each sample.
+    aux_loss : Tensor or None
+        A scalar to add to the task loss (e.g. a contrastive term), or ``None``.
+    details : dict
+        Per-sample interpretability outputs, e.g. ``{"gates": ...}``.
+    """
+
+    prediction: Optional[torch.Tensor]
+    embedding: torch.Tensor
+    aux_loss: Optional[torch.Tensor] = None
+    details: dict = {}
+
+
+def masked_mean(values, mask):
+    """Mean of ``values`` (batch, M, D) over the slots where ``mask`` is True.
+
+    A sample with no observed slot gets zeros, not NaN.
+    """
+    weights = mask.to(values.dtype).unsqueeze(-1)
+    total = torch.where(mask.unsqueeze(-1), values, torch.zeros_like(values)).sum(1)
+    return total / weights.sum(1).clamp_min(1.0)
+
+
+class MLPHead(nn.Sequential):
+    """Two-layer MLP from the fused representation to the outputs."""
+
+    def __init__(self, in_dim, n_outputs, hidden_dim, dropout=0.0):
+        super().__init__(
+            nn.Linear(in_dim, hidden_dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_dim, n_outputs),
+        )
+
+
+class ModalityDropout(nn.Module):
+    """Hide each observed modality with probability ``p`` during training.
+
+    A sample keeps at least one of the modalities it had, so training never
+    sees a sample emptied by the augmentation. Inactive in eval mode.
+    """
+
+    def __init__(self, p=0.0):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"modality dropout p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, mask):
+        if not self.training or self.p == 0.0:
+            return mask
+        keep = torch.rand(mask.shape, device=mask.device) >= self.p
+        dropped = mask & keep
+        # Where the draw hid everything a sample had, give it back its first
+        # observed modality; samples that had nothing stay empty.
+        emptied = mask.any(1) & ~dropped.any(1)
+        first = torch.zeros_like(mask)
+        first.scatter_(1, mask.to(torch.int8).argmax(1, keepdim=True), True)
+        return torch.where(emptied.unsqueeze(1), first & mask, dropped)
+
+
+class ModalityEncoder(nn.Module):
+    """Encode every modality to a common width and fill the missing slots.
+
+    For each modality ``m``: ``Linear(d_m, hidden_dim) -> LayerNorm -> GELU ->
+    Dropout``. Missing slots are then replaced according to ``missing``:
+    ``"mask"`` puts a learnable token per modality there (the network can
+    tell "absent" from any observed value), ``"zero"`` puts zeros.
+    Applies :class:`ModalityDropout` to the mask first when training.
+
+    Parameters
+    ----------
+    modality_dims : sequence of int
+        Input width of each modality.
+    hidden_dim : int
+        Common width of the encodings.
+    dropout : float
+        Dropout after each encoder.
+    missing : {"mask", "zero"}
+        How missing slots are filled.
+    modality_dropout : float
+        Probability of hiding an observed modality while training.
+
+    Shape
+    -----
+    ``forward(xs, mask) -> (h, mask)`` with ``h`` of shape
+    ``(batch, M, hidden_dim)`` and the (possibly augmented) mask.
+    """
+
+    def __init__(
+        self, modality_dims, hidden_dim, dropout=0.0, missing="mask", modality_dropout=0.0
+    ):
+        super().__init__()
+        if missing not in MISSING_STRATEGIES:
+            raise ValueError(
+                f"missing must be one of {MISSING_STRATEGIES}, got {missing!r}"
+            )
+        self.modality_dims = tuple(int(d) for d in modality_dims)
+        self.hidden_dim = hidden_dim
+        self.missing = missing
+        self.encoders = nn.ModuleList(
+            nn.Sequential(
+                nn.Linear(d, hidden_dim),
+                nn.LayerNorm(hidden_dim),
+                nn.GELU(),
+                nn.Dropout(dropout),
+            )
+            for d in self.modality_dims
+        )
+        self.modality_dropout = ModalityDropout(modality_dropout)
+        if missing == "mask":
+            self.missing_token = nn.Parameter(
+                torch.randn(len(self.modality_dims), hidden_dim) * 0.02
+            )
+        else:
+            self.register_buffer(
+                "missing_token", torch.zeros(len(self.modality_dims), hidden_dim)
+            )
+
+    @property
+    def n_modalities(self):
+        return len(self.modality_dims)
+
+    def forward(self, xs: Sequence[torch.Tensor], mask: torch.Tensor):
+        if len(xs) != self.n_modalities:
+            raise ValueError(
+                f"expected {self.n_modalities} modality tensors, got {len(xs)}"
+            )
+        mask = self.modality_dropout(mask)
+        h = torch.stack([enc(x) for enc, x in zip(self.encoders, xs)], dim=1)
+        h = torch.where(mask.unsqueeze(-1), h, self.missing_token.to(h.dtype))
+        return h, mask

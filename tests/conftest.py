@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+import torch
+
+from sklearn_mmfusion.datasets import make_multimodal_classification
+
+# Small, fast settings for tests that only need a trained model.
+FAST = dict(hidden_dim=16, max_epochs=15, batch_size=32, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Two CPU cores run the suite: one torch thread per test process avoids
+    # oversubscription when joblib starts workers.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def multimodal_data():
+    X, y = make_multimodal_classification(
+        n_samples=240, modality_dims=(6, 5, 4), n_informative=2, class_sep=1.5,
+        random_state=0,
+    )
+    return X, y
+
+
+def with_missing(X, rate=0.3, seed=0):
+    from sklearn_mmfusion.datasets import mask_modalities
+
+    return mask_modalities(X, rate, random_state=seed)
+
+
+def assert_unchanged(before, after):
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name])

@@ -1,0 +1,231 @@
+"""Behaviour every fusion estimator shares (run on each of them)."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import FAST, assert_unchanged, with_missing
+from skorch.helper import SliceDict
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_mmfusion import ModalityDict, PerModality, TrainingDivergedError
+from sklearn_mmfusion._discovery import all_fusion_estimators
+
+CLASSIFIERS = all_fusion_estimators("classifier")
+REGRESSORS = all_fusion_estimators("regressor")
+ESTIMATORS = CLASSIFIERS + REGRESSORS
+
+
+def _target(Est, X, y):
+    if Est in REGRESSORS:
+        return X["m0"][:, 0] + 0.5 * X["m1"][:, 1]
+    return y
+
+
+def test_discovery_finds_both_flavours():
+    names = {c.__name__ for c in ESTIMATORS}
+    assert {"ConcatFusionClassifier", "LateFusionRegressor"} <= names
+    assert len(CLASSIFIERS) == len(REGRESSORS)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_input_forms_give_identical_predictions(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    flat = np.hstack(list(X.values()))
+    widths = np.cumsum([0] + [v.shape[1] for v in X.values()])
+    spec = {name: slice(int(a), int(b)) for name, a, b in zip(X, widths[:-1], widths[1:])}
+    columns = [f"c{i}" for i in range(flat.shape[1])]
+    df = pd.DataFrame(flat, columns=columns)
+    name_spec = {name: columns[s] for name, s in spec.items()}
+    inputs = [
+        (dict(X), {}), (X, {}), (SliceDict(**X), {}),
+        (flat, {"modalities": spec}), (df, {"modalities": name_spec}),
+    ]
+    predictions = [
+        Est(**FAST, **params).fit(data, y).predict(data) for data, params in inputs
+    ]
+    for pred in predictions[1:]:
+        np.testing.assert_array_equal(pred, predictions[0])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_trains_and_predicts_with_missing_rows(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    Xm = with_missing(X, 0.3)
+    for name in Xm:  # sample 0 misses every modality: valid input
+        Xm[name][0] = np.nan
+    est = Est(**FAST).fit(Xm, y)
+    pred = est.predict(Xm)
+    assert pred.shape == (len(y),)
+    Z = est.transform(Xm)
+    assert Z.dtype == np.float32 and Z.shape == (len(y), FAST["hidden_dim"])
+    assert np.isfinite(Z).all()
+    if Est in CLASSIFIERS:
+        proba = est.predict_proba(Xm)
+        np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS)
+def test_classifier_learns_well_above_chance(Est):
+    from sklearn_mmfusion.datasets import make_multimodal_classification
+
+    X, y = make_multimodal_classification(
+        n_samples=600, modality_dims=(6, 5, 4), n_informative=2, n_classes=3,
+        class_sep=1.5, random_state=1,
+    )
+    est = Est(hidden_dim=32, max_epochs=60, random_state=0).fit(X[:450], y[:450])
+    assert est.score(X[450:], y[450:]) > 0.75  # chance is 1/3
+
+
+@pytest.mark.parametrize("Est", REGRESSORS)
+def test_regressor_learns_and_handles_2d_targets(Est, multimodal_data):
+    X, _ = multimodal_data
+    y = X["m0"][:, 0] + 0.5 * X["m1"][:, 1]
+    est = Est(hidden_dim=32, max_epochs=60, random_state=0).fit(X[:180], y[:180])
+    assert est.score(X[180:], y[180:]) > 0.6
+    Y = np.c_[y, -2 * y + 100]
+    est2 = Est(**FAST).fit(X, Y)
+    assert est2.predict(X).shape == (len(y), 2)
+    # Targets are standardised internally, predictions come back on their scale.
+    assert abs(est2.predict(X)[:, 1].mean() - Y[:, 1].mean()) < 5
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS)
+def test_string_labels_and_class_weight(Est, multimodal_data):
+    X, y = multimodal_data
+    labels = np.array(["no", "yes"])[y]
+    est = Est(**FAST, class_weight="balanced").fit(X, labels)
+    assert set(est.classes_) == {"no", "yes"}
+    assert set(est.predict(X)) <= {"no", "yes"}
+    Est(**FAST, class_weight={"no": 1.0, "yes": 3.0}).fit(X, labels)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_same_seed_same_predictions_and_rng_untouched(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    est = Est(**{**FAST, "modality_dropout": 0.2}).fit(X, y)
+    # The caller's global torch RNG is exactly where it was.
+    torch.testing.assert_close(torch.rand(3), expected_next)
+    a = est.transform(X)
+    b = clone(est).fit(X, y).transform(X)
+    np.testing.assert_array_equal(a, b)
+    c = Est(**{**FAST, "random_state": 1}).fit(X, y).transform(X)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_early_stopping_and_history(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    est = Est(hidden_dim=16, max_epochs=200, patience=3, lr=1e-2, random_state=0).fit(X, y)
+    assert est.n_iter_ < 200
+    valid = est.history_[:, "valid_loss"]
+    assert len(valid) == est.n_iter_
+    # The restored weights are those of the best epoch: refitting for exactly
+    # that many epochs without early stopping is not what we compare; instead
+    # check the best epoch is at least `patience` epochs before the end.
+    assert int(np.argmin(valid)) <= est.n_iter_ - 1 - 3
+    est_no = Est(**{**FAST, "early_stopping": False}).fit(X, y)
+    assert est_no.n_iter_ == FAST["max_epochs"]
+    assert "valid_loss" not in est_no.history_[-1]
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sample_weight_changes_the_fit(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    w = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.0)
+    a = Est(**FAST).fit(X, y, sample_weight=w).transform(X)
+    b = Est(**FAST).fit(X, y).transform(X)
+    ones = Est(**FAST).fit(X, y, sample_weight=np.ones(len(y))).transform(X)
+    assert not np.allclose(a, b)
+    np.testing.assert_array_equal(ones, b)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_bad_input_raises_before_training_and_leaves_state(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    est = Est(**FAST).fit(X, y)
+    before = est.predict(X)
+    module = est.module_
+    bad_inputs = {
+        "inf": ModalityDict({**X, "m0": np.where(np.arange(6) == 0, np.inf, X["m0"])}),
+        "missing": ModalityDict({k: v for k, v in X.items() if k != "m1"}),
+        "extra": ModalityDict({**X, "m9": X["m0"]}),
+        "width": ModalityDict({**X, "m2": X["m2"][:, :2]}),
+        "strings": {**X, "m0": X["m0"].astype(str)},
+    }
+    copies = {k: {n: np.array(a) for n, a in v.items()} for k, v in bad_inputs.items()}
+    for label, bad in bad_inputs.items():
+        # Another set of modalities is a valid refit; bad values are bad anywhere.
+        calls = [est.predict] + ([lambda b: est.fit(b, y)] if label in ("inf", "strings") else [])
+        for call in calls:
+            with pytest.raises((ValueError, TypeError), match="[Mm]odalit|m0|features"):
+                call(bad)
+        assert_unchanged(copies[label], bad)
+    assert est.module_ is module
+    np.testing.assert_array_equal(est.predict(X), before)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_diverging_training_raises_a_clear_error(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    est = Est(**{**FAST, "lr": 1e12, "weight_decay": 0.0, "standardize": False})
+    Xbig = ModalityDict({k: v * 1e6 for k, v in X.items()})
+    with pytest.raises(TrainingDivergedError, match=r"diverged at epoch \d+.*smaller learning rate"):
+        est.fit(Xbig, y)
+    assert not hasattr(est, "module_")
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_pickle_round_trip(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    est = Est(**FAST).fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_pipeline_with_per_modality_scaler(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    pipe = make_pipeline(PerModality(StandardScaler()), Est(**FAST, standardize=False))
+    pipe.fit(with_missing(X), y)
+    assert pipe.predict(X).shape == (len(y),)
+
+
+def test_grid_search_with_two_jobs(multimodal_data):
+    from sklearn_mmfusion import ConcatFusionClassifier
+
+    X, y = multimodal_data
+    search = GridSearchCV(
+        ConcatFusionClassifier(**FAST),
+        {"hidden_dim": [8, 16], "modality_dropout": [0.0, 0.2]},
+        cv=3, n_jobs=2,
+    ).fit(with_missing(X), y)
+    assert set(search.best_params_) == {"hidden_dim", "modality_dropout"}
+    assert search.best_score_ > 0.7
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_feature_names_out(Est, multimodal_data):
+    X, y = multimodal_data
+    est = Est(**FAST).fit(X, _target(Est, X, y))
+    names = est.get_feature_names_out()
+    assert len(names) == FAST["hidden_dim"]
+    assert names[0] == f"{Est.__name__.lower()}0"
