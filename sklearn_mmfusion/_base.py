@@ -44,6 +44,8 @@ from sklearn.utils.validation import (
 
 from ._data import (
     ModalitySchema,
+    as_container,
+    check_n_columns,
     iter_row_chunks,
     observation_mask,
     split_modalities,
@@ -137,6 +139,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     _network = None
     _network_params = ()
+    _requires_y = True
 
     # -- what subclasses provide ------------------------------------------
 
@@ -164,29 +167,30 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def _split_input(self, X, *, reset):
         """Any X form -> (arrays, mask); at predict, check against the fit."""
+        X = as_container(X)
         if not reset:
             check_is_fitted(self, "module_")
             if not isinstance(X, Mapping):
                 _check_feature_names(self, X, reset=False)
+                check_n_columns(X, self.n_features_in_, type(self).__name__)
         arrays = split_modalities(X, self.modalities)
         if not reset:
             self.schema_.check(arrays, type(self).__name__)
-            n_columns = X.shape[1] if not isinstance(X, Mapping) else None
-            if n_columns is not None and n_columns != self.n_features_in_:
-                raise ValueError(
-                    f"X has {n_columns} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
         return arrays, observation_mask(arrays)
 
     def _fit(self, X, y, sample_weight):
+        if y is None and self._requires_y:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = as_container(X)
         arrays, mask = self._split_input(X, reset=True)
         n_samples = mask.shape[0]
-        if y is not None and len(y) != n_samples:
-            raise ValueError(
-                f"X has {n_samples} samples but y has {len(y)}; they must match."
-            )
         target, n_outputs, target_attrs = self._prepare_target(y)
+        if target is not None and target.shape[0] != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
+            )
         sample_weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
         schema = ModalitySchema(arrays, mask, standardize=self.standardize)
         device = resolve_device(self.device)
@@ -428,7 +432,8 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._predict_raw(X), axis=1)]
+        logits = self._predict_raw(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 @estimator_params
@@ -437,6 +442,11 @@ class FusionRegressor(RegressorMixin, BaseFusion):
 
     _parameter_constraints = merge_constraints(BaseFusion)
     _criterion = torch.nn.MSELoss
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -134,6 +134,19 @@ def _is_dataframe(X):
 # ---------------------------------------------------------------------------
 
 
+def as_container(X):
+    """``X`` as a mapping, a DataFrame or an ndarray (lists and other
+    array-likes are converted), so that ``X.shape`` can be read."""
+    if isinstance(X, Mapping) or _is_dataframe(X) or sp.issparse(X):
+        return X
+    if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
+        raise TypeError(
+            "X must be a mapping of modality arrays, a 2-D array or a DataFrame; "
+            f"got {type(X).__name__}."
+        )
+    return _asarray(X, "X") if not isinstance(X, np.ndarray) else X
+
+
 def split_modalities(X, modalities=None):
     """Return ``X`` as an ordered ``{name: 2-D numeric ndarray}``.
 
@@ -160,6 +173,7 @@ def split_modalities(X, modalities=None):
         Wrong shape, ragged lengths, infinite or complex values, zero samples or
         features, or an invalid ``modalities`` spec, naming the modality.
     """
+    X = as_container(X)
     if sp.issparse(X):
         raise TypeError(
             "Sparse input is not supported: pass a dense array (X.toarray()) or a "
@@ -194,14 +208,10 @@ def split_modalities(X, modalities=None):
 
 def _split_2d(X, modalities):
     """Split a 2-D array or DataFrame into column blocks by the spec."""
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-        raise TypeError(
-            "X must be a mapping of modality arrays, a 2-D array or a DataFrame; "
-            f"got {type(X).__name__}."
-        )
     is_df = _is_dataframe(X)
     if not is_df:
-        X = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if X.dtype.kind == "c":
+            raise ValueError("Complex data not supported; pass real-valued features.")
         if X.ndim != 2:
             raise ValueError(
                 f"Expected a 2-D array or a mapping of modality arrays, got a "
@@ -210,6 +220,14 @@ def _split_2d(X, modalities):
                 "array.reshape(1, -1) if it contains a single sample."
             )
     n_columns = X.shape[1]
+    if n_columns == 0 or X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with {X.shape[0]} sample(s) and 0 feature(s) "
+            f"(shape={X.shape}) while a minimum of 1 is required."
+            if n_columns == 0
+            else f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+            "is required."
+        )
     if modalities is None:
         return {DEFAULT_NAME: X}
     if not isinstance(modalities, Mapping) or not modalities:
@@ -228,8 +246,8 @@ def _split_2d(X, modalities):
         positions = _column_positions(spec, name, n_columns, columns)
         if not positions:
             raise ValueError(
-                f"Modality {name!r} selects no columns (spec {spec!r}); give it at "
-                "least one column."
+                f"Modality {name!r} selects no columns (spec {spec!r}) of X, which has "
+                f"{n_columns} feature(s); give it at least one column."
             )
         for pos in positions:
             if pos in owner:
@@ -276,6 +294,25 @@ def _column_positions(spec, name, n_columns, columns):
                 )
             positions.append(columns.index(item))
     return positions
+
+
+def check_n_columns(X, n_features_in, estimator_name):
+    """At predict time, a 2-D ``X`` must have as many columns as at fit.
+
+    Checked before the ``modalities`` spec is applied, so the error is about
+    the table, not about a modality that happens to lose its columns.
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D array, got a {X.ndim}-D array of shape {X.shape}. "
+            "Reshape your data either using array.reshape(-1, 1) if your data has a "
+            "single feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    if X.shape[1] != n_features_in:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {estimator_name} is expecting "
+            f"{n_features_in} features as input."
+        )
 
 
 def _as_numeric_2d(value, name):
@@ -331,8 +368,8 @@ def _as_numeric_2d(value, name):
         )
     if array.shape[1] == 0:
         raise ValueError(
-            f"{where} has 0 feature(s) (shape={array.shape}); each modality needs a "
-            "minimum of 1 feature."
+            f"{where}: found array with 0 feature(s) (shape={array.shape}) while a "
+            "minimum of 1 is required."
         )
     return array
 

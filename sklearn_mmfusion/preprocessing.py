@@ -7,7 +7,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import _check_feature_names, _get_feature_names, check_is_fitted
 
-from ._data import ModalityDict, ModalitySchema, observation_mask, split_modalities
+from ._data import (
+    ModalityDict,
+    ModalitySchema,
+    as_container,
+    check_n_columns,
+    observation_mask,
+    split_modalities,
+)
 
 __all__ = ["ModalitySplitter", "PerModality"]
 
@@ -18,14 +25,17 @@ class _ModalityTransformer(TransformerMixin, BaseEstimator):
     def _split(self, X):
         """Split X at transform time and check it against what fit saw."""
         check_is_fitted(self, "schema_")
+        X = as_container(X)
         if not isinstance(X, Mapping):
             _check_feature_names(self, X, reset=False)
+            check_n_columns(X, self.n_features_in_, type(self).__name__)
         arrays = split_modalities(X, self.modalities)
         self.schema_.check(arrays, type(self).__name__)
         return arrays, observation_mask(arrays)
 
     def _split_for_fit(self, X):
         """Split X at fit time; returns the arrays, mask and input attributes."""
+        X = as_container(X)
         arrays = split_modalities(X, self.modalities)
         mask = observation_mask(arrays)
         schema = ModalitySchema(arrays, mask, standardize=False)
@@ -103,8 +113,6 @@ class ModalitySplitter(_ModalityTransformer):
         -------
         self : object
         """
-        if isinstance(X, Mapping):
-            raise TypeError("ModalitySplitter splits a 2-D array or DataFrame; X is already a mapping.")
         self._set_fitted(self._split_for_fit(X)[2])
         return self
 

@@ -107,7 +107,7 @@ def test_int_and_bool_become_float():
         ({"a": np.ones((2, 2), complex)}, ValueError, "Modality 'a': Complex data"),
         ({"a": np.ones((3, 2)), "b": np.ones((4, 2))}, ValueError, "same number of samples"),
         ({"a": np.ones((0, 2))}, ValueError, "0 sample"),
-        ({"a": np.ones((3, 0))}, ValueError, "Modality 'a' has 0 feature"),
+        ({"a": np.ones((3, 0))}, ValueError, "Modality 'a': found array with 0 feature"),
         ({"a": np.ones(3)}, ValueError, "Modality 'a' must be 2-D"),
         ({"a": {"b": np.ones((2, 2))}}, TypeError, "Modality 'a' is a nested mapping"),
         ({3: np.ones((2, 2))}, TypeError, "names must be strings"),

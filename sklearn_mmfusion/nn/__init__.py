@@ -6,6 +6,7 @@ tensors and a boolean observation mask, and returns a
 PyTorch training loop.
 """
 
+from ._calibrator import ModalityCalibrator
 from ._concat import ConcatFusion
 from ._encoders import (
     FusionOutput,
@@ -21,6 +22,7 @@ __all__ = [
     "FusionOutput",
     "LateFusion",
     "MLPHead",
+    "ModalityCalibrator",
     "ModalityDropout",
     "ModalityEncoder",
     "masked_mean",
