@@ -6,8 +6,11 @@ Estimators take ``X`` as a mapping of modality arrays (wrap it in
 """
 
 from ._base import BaseFusion, FusionClassifier, FusionRegressor
+from ._clarga import CLARGAClassifier, CLARGARegressor
 from ._concat import ConcatFusionClassifier, ConcatFusionRegressor
+from ._confu import ConFuClassifier, ConFuEmbedder, ConFuRegressor
 from ._data import ModalityDict
+from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
 from .preprocessing import ModalitySplitter, PerModality
@@ -16,10 +19,17 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BaseFusion",
+    "CLARGAClassifier",
+    "CLARGARegressor",
     "ConcatFusionClassifier",
     "ConcatFusionRegressor",
+    "ConFuClassifier",
+    "ConFuEmbedder",
+    "ConFuRegressor",
     "FusionClassifier",
     "FusionRegressor",
+    "GatedFusionClassifier",
+    "GatedFusionRegressor",
     "LateFusionClassifier",
     "LateFusionRegressor",
     "ModalityDict",

@@ -260,7 +260,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         for name, value in target_attrs.items():
             setattr(self, name, value)
         self._n_features_out = int(
-            self._forward(arrays, mask, lambda out: out.embedding, rows=slice(0, 1)).shape[1]
+            self._forward(arrays, mask, _embedding, rows=slice(0, 1)).shape[1]
         )
         for name, value in self._fitted_extras(arrays, mask).items():
             setattr(self, name, value)
@@ -301,8 +301,12 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     # -- predict / transform -------------------------------------------------
 
-    def _forward(self, arrays, mask, select, rows=slice(None)):
-        """Run the trained network in batches; ``select(FusionOutput) -> Tensor``."""
+    def _forward(self, arrays, mask, compute, rows=slice(None)):
+        """Run the trained network over ``rows`` in batches.
+
+        ``compute(module, inputs, mask) -> Tensor`` picks what to return, e.g.
+        ``module(inputs, mask).prediction``.
+        """
         module = self.module_
         device = next(module.parameters()).device
         n = mask[rows].shape[0]
@@ -312,11 +316,10 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             for chunk in iter_row_chunks(n, PREDICT_BATCH_ROWS):
                 part = slice(offset + chunk.start, offset + chunk.stop)
                 blocks, chunk_mask = self.schema_.encode(arrays, mask, part)
-                out = select(
-                    module(
-                        [torch.from_numpy(b).to(device) for b in blocks],
-                        torch.from_numpy(chunk_mask).to(device),
-                    )
+                out = compute(
+                    module,
+                    [torch.from_numpy(b).to(device) for b in blocks],
+                    torch.from_numpy(chunk_mask).to(device),
                 )
                 values = out.float().cpu().numpy()
                 if result is None:
@@ -324,9 +327,9 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 result[chunk] = values
         return result
 
-    def _predict_raw(self, X, select=lambda out: out.prediction):
+    def _predict_raw(self, X, compute=None):
         arrays, mask = self._split_input(X, reset=False)
-        return self._forward(arrays, mask, select)
+        return self._forward(arrays, mask, compute or _prediction)
 
     def transform(self, X):
         """Fused representation of each sample.
@@ -340,7 +343,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         -------
         Z : ndarray of shape (n_samples, n_features_out), float32
         """
-        return self._predict_raw(X, lambda out: out.embedding)
+        return self._predict_raw(X, _embedding)
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -492,6 +495,14 @@ class FusionRegressor(RegressorMixin, BaseFusion):
         """
         y = self._predict_raw(X).astype(np.float64) * self._y_scale + self._y_mean
         return y.ravel() if self._y_ndim == 1 else y
+
+
+def _prediction(module, inputs, mask):
+    return module(inputs, mask).prediction
+
+
+def _embedding(module, inputs, mask):
+    return module(inputs, mask).embedding
 
 
 def _check_labels(y):

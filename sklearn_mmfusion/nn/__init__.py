@@ -7,7 +7,9 @@ PyTorch training loop.
 """
 
 from ._calibrator import ModalityCalibrator
+from ._clarga import CLARGAFusion
 from ._concat import ConcatFusion
+from ._confu import ConFuFusion
 from ._encoders import (
     FusionOutput,
     MLPHead,
@@ -15,11 +17,17 @@ from ._encoders import (
     ModalityEncoder,
     masked_mean,
 )
+from ._gat import DenseGATLayer
+from ._gated import GatedFusion
 from ._late import LateFusion
 
 __all__ = [
+    "CLARGAFusion",
     "ConcatFusion",
+    "ConFuFusion",
+    "DenseGATLayer",
     "FusionOutput",
+    "GatedFusion",
     "LateFusion",
     "MLPHead",
     "ModalityCalibrator",

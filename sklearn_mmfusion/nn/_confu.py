@@ -1,0 +1,261 @@
+"""ConFu: pairwise and leave-one-out fused contrastive alignment."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._encoders import FusionOutput, ModalityEncoder, masked_mean
+from ._losses import info_nce, mean_of_terms
+
+
+def _fusion_mlp(in_dim, hidden_dim, out_dim, dropout):
+    """ConFu's two-layer fusion MLP, output activation and dropout included."""
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden_dim, out_dim),
+        nn.LeakyReLU(0.2),
+        nn.Dropout(dropout),
+    )
+
+
+class ConFuFusion(nn.Module):
+    r"""ConFu (Koutoupis et al., 2025), generalised to M modalities.
+
+    Each modality gets an encoding :math:`e_m` and an L2-normalised
+    embedding; each modality also gets a *leave-one-out* fusion head
+    :math:`g_{-m}` on the concatenated encodings of all the other modalities
+    (in increasing modality order):
+
+    .. math::
+
+        z_m = \frac{W_m e_m + b_m}{\|W_m e_m + b_m\|}, \qquad
+        z_{-m} = \frac{g_{-m}([e_n]_{n \ne m})}{\|g_{-m}([e_n]_{n \ne m})\|}
+
+    where :math:`g_{-m}` is ConFu's fusion MLP, ``Linear -> ReLU -> Dropout ->
+    Linear -> LeakyReLU(0.2) -> Dropout``. With the symmetric InfoNCE
+    :math:`\ell` (:func:`~sklearn_mmfusion.nn._losses.info_nce`, fixed
+    temperature :math:`\tau`) the auxiliary loss is
+
+    .. math::
+
+        \mathcal L = \lambda \cdot \operatorname{mean}_m \ell(z_{-m}, z_m)
+            + (1 - \lambda) \cdot \operatorname{mean}_{i<j} \ell(z_i, z_j)
+
+    with :math:`\lambda` = ``fused_weight``. For :math:`M = 3` the others of
+    :math:`m` are one pair, so this is exactly the published objective
+    :math:`\lambda\,\mathrm{mean}(\ell(z_{12}, z_3), \ell(z_{13}, z_2),
+    \ell(z_{23}, z_1)) + (1-\lambda)\,\mathrm{mean}(\ell(z_1, z_2),
+    \ell(z_2, z_3), \ell(z_3, z_1))`, the head of pair :math:`(i, j)` being
+    applied to :math:`[e_i \| e_j]`. For :math:`M = 2` each fusion head has a
+    single input (:math:`z_{-1} = \mathrm{normalize}(g_{-1}(e_2))`), which is
+    a non-linear cross-modal predictor rather than a fusion, but the loss is
+    well defined.
+
+    Missing modalities: a pair term uses only the rows where both modalities
+    are observed; a fused term only the rows where its target and all its
+    inputs are observed, i.e. the complete rows (strict, as in ConFu). A term
+    with fewer than two rows is skipped. When one group (pair or fused) has
+    no term left in a batch, the loss is the other group's mean alone;
+    ``aux_loss`` is ``None`` when no term is left at all. With
+    ``fused_weight=0`` the fusion heads are not built (pairwise, Tri-CLIP-like
+    training, as the official code does).
+
+    Outputs: ``embedding`` is the joint embedding
+
+    .. math::
+
+        z = \mathrm{normalize}\Big(\frac{1}{|\Omega|}\sum_{m \in \Omega} z_m\Big)
+
+    over the observed modalities :math:`\Omega` of each sample, of width
+    ``embed_dim`` (zeros for a sample with nothing observed). ``prediction``
+    comes from an MLP on :math:`[z_1 \| \dots \| z_M \| o]` (every
+    modality's embedding, the projected token where one is missing, and the
+    mask :math:`o`), like ConFu's "all modalities" probe; ``None`` when
+    ``n_outputs=0`` (self-supervised use).
+
+    Parameters
+    ----------
+    modality_dims : sequence of int
+        Input width of each modality.
+    n_outputs : int
+        Width of the prediction; 0 builds no supervised head.
+    hidden_dim : int, default=128
+        Width of the encodings :math:`e_m` and of the prediction head.
+    dropout : float, default=0.1
+        Dropout of the encoders, the fusion MLPs (0.1 in the official code)
+        and the prediction head.
+    missing : {"mask", "zero"}, default="mask"
+        Filler of missing encoding slots (learnable token or zeros); it is
+        what a fusion head sees in the slot of a missing input.
+    modality_dropout : float, default=0.0
+    fused_weight : float in [0, 1], default=0.5
+        :math:`\lambda`, the weight of the fused terms.
+    temperature : float, default=0.07
+        Fixed InfoNCE temperature :math:`\tau`.
+    embed_dim : int, optional
+        Width of the embeddings :math:`z`; defaults to ``hidden_dim``.
+    fusion_hidden_dim : int, optional
+        Hidden width of the fusion MLPs; defaults to ``2 * hidden_dim``.
+    """
+
+    def __init__(
+        self,
+        modality_dims,
+        n_outputs,
+        hidden_dim=128,
+        dropout=0.1,
+        missing="mask",
+        modality_dropout=0.0,
+        fused_weight=0.5,
+        temperature=0.07,
+        embed_dim=None,
+        fusion_hidden_dim=None,
+    ):
+        super().__init__()
+        if not 0.0 <= fused_weight <= 1.0:
+            raise ValueError(f"fused_weight must be in [0, 1], got {fused_weight}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.fused_weight = float(fused_weight)
+        self.temperature = float(temperature)
+        self.embed_dim = int(embed_dim or hidden_dim)
+        fusion_hidden_dim = int(fusion_hidden_dim or 2 * hidden_dim)
+        self.encoder = ModalityEncoder(
+            modality_dims, hidden_dim, dropout, missing, modality_dropout
+        )
+        n_mod = self.encoder.n_modalities
+        self.projections = nn.ModuleList(
+            nn.Linear(hidden_dim, self.embed_dim) for _ in range(n_mod)
+        )
+        if self.fused_weight > 0 and n_mod >= 2:
+            # fusion_heads[m] is g_{-m}, fed the encodings of every n != m.
+            self.fusion_heads = nn.ModuleList(
+                _fusion_mlp(
+                    (n_mod - 1) * hidden_dim, fusion_hidden_dim, self.embed_dim, dropout
+                )
+                for _ in range(n_mod)
+            )
+        else:
+            self.fusion_heads = None
+        if n_outputs:
+            # The supervised head reads every modality's embedding (missing
+            # slots carry the projected token) and the mask, as in ConFu's
+            # "all modalities" probe [z_1 || ... || z_M]; reading only the
+            # unit-norm joint mean loses the per-modality detail.
+            self.head = nn.Sequential(
+                nn.Linear(n_mod * self.embed_dim + n_mod, hidden_dim),
+                nn.GELU(),
+                nn.Dropout(dropout),
+                nn.Linear(hidden_dim, n_outputs),
+            )
+        else:
+            self.head = None
+
+    @property
+    def n_modalities(self):
+        return self.encoder.n_modalities
+
+    def _project(self, e):
+        """Unimodal embeddings ``z`` (batch, M, embed_dim) of encodings ``e``."""
+        return torch.stack(
+            [F.normalize(proj(e[:, m]), dim=-1) for m, proj in enumerate(self.projections)],
+            dim=1,
+        )
+
+    def _leave_one_out(self, e, m):
+        """``z_{-m}`` (batch, embed_dim): ``g_{-m}`` on ``[e_n]_{n != m}``."""
+        others = [n for n in range(self.n_modalities) if n != m]
+        return F.normalize(self.fusion_heads[m](e[:, others].flatten(1)), dim=-1)
+
+    def _contrastive_loss(self, e, z, mask):
+        """``lambda * mean(fused terms) + (1 - lambda) * mean(pair terms)``."""
+        n_mod = self.n_modalities
+        tau = self.temperature
+        pair = mean_of_terms(
+            info_nce(z[:, i], z[:, j], mask[:, i] & mask[:, j], tau)
+            for i in range(n_mod)
+            for j in range(i + 1, n_mod)
+        )
+        fused = None
+        complete = mask.all(1)
+        if self.fusion_heads is not None and int(complete.sum()) >= 2:
+            # Only the complete rows enter a fused term: drop the rest first.
+            e_c, z_c = e[complete], z[complete]
+            fused = mean_of_terms(
+                info_nce(self._leave_one_out(e_c, m), z_c[:, m], None, tau)
+                for m in range(n_mod)
+            )
+        if fused is None:
+            return pair
+        if pair is None:
+            return fused
+        return self.fused_weight * fused + (1.0 - self.fused_weight) * pair
+
+    def forward(self, xs, mask):
+        e, mask = self.encoder(xs, mask)
+        z = self._project(e)
+        embedding = F.normalize(masked_mean(z, mask), dim=-1)
+        prediction = None
+        if self.head is not None:
+            prediction = self.head(torch.cat([z.flatten(1), mask.to(z.dtype)], dim=1))
+        return FusionOutput(prediction, embedding, self._contrastive_loss(e, z, mask), {})
+
+    def modality_embeddings(self, xs, mask):
+        """Unimodal embeddings ``z_m`` of every modality.
+
+        Returns
+        -------
+        z : Tensor of shape (batch, M, embed_dim)
+            Unit rows; zeros in the slots of missing modalities.
+        """
+        e, mask = self.encoder(xs, mask)
+        z = self._project(e)
+        return torch.where(mask.unsqueeze(-1), z, torch.zeros_like(z))
+
+    def embed_subset(self, xs, mask, modalities):
+        r"""Embedding of a group ``G`` of modalities, for probing and retrieval.
+
+        * one modality :math:`m`: its unimodal embedding :math:`z_m`;
+        * all modalities but one, :math:`m`: the fused :math:`z_{-m}` of the
+          fusion head :math:`g_{-m}` (the embedding trained to retrieve
+          :math:`z_m`; for :math:`M = 3` the fused pair :math:`z_{ij}`);
+        * any other group, or any group when there are no fusion heads
+          (``fused_weight=0``): :math:`\mathrm{normalize}` of the mean of the
+          observed :math:`z_n, n \in G`.
+
+        A sample with no observed modality of ``G`` gets zeros. A sample with
+        some of ``G`` missing is fed to :math:`g_{-m}` with the missing slots
+        filled (token or zeros); the strict fused loss never trains on such
+        rows, so treat those embeddings with care.
+
+        Parameters
+        ----------
+        xs, mask
+            As for ``forward``.
+        modalities : sequence of int
+            Indices of the modalities in ``G`` (order does not matter).
+
+        Returns
+        -------
+        Tensor of shape (batch, embed_dim)
+        """
+        n_mod = self.n_modalities
+        group = sorted({int(m) for m in modalities})
+        if not group or group[0] < 0 or group[-1] >= n_mod:
+            raise ValueError(
+                f"modalities must be a non-empty subset of range({n_mod}), "
+                f"got {list(modalities)}"
+            )
+        e, mask = self.encoder(xs, mask)
+        observed = mask[:, group].any(1, keepdim=True)
+        if len(group) == 1:
+            out = F.normalize(self.projections[group[0]](e[:, group[0]]), dim=-1)
+        elif self.fusion_heads is not None and len(group) == n_mod - 1:
+            (left_out,) = set(range(n_mod)) - set(group)
+            out = self._leave_one_out(e, left_out)
+        else:
+            z = self._project(e)
+            out = F.normalize(masked_mean(z[:, group], mask[:, group]), dim=-1)
+        return torch.where(observed, out, torch.zeros_like(out))
