@@ -26,6 +26,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
+from sklearn_mmfusion._base import fused_adamw_supported
 from sklearn_mmfusion._data import ModalitySchema, observation_mask, split_modalities
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
@@ -36,7 +37,9 @@ RESULTS = Path(__file__).parent / "results"
 def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_decay, seed):
     """Epoch times of a hand-written loop over ``network``."""
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay)
+    # The same optimiser configuration as the estimators (fused AdamW).
+    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay,
+                                  fused=fused_adamw_supported(torch.device("cpu")))
     criterion = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     n = len(y)

@@ -69,6 +69,16 @@ def merge_constraints(*classes, **extra):
     return merged
 
 
+def fused_adamw_supported(device):
+    """AdamW's fused kernel: one kernel for all parameters instead of a Python
+    loop over them (about 20% of a CPU step for our networks). CUDA has had it
+    for long; CPU since torch 2.4."""
+    if device.type == "cuda":
+        return True
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    return device.type == "cpu" and (major, minor) >= (2, 4)
+
+
 def resolve_device(device):
     """``"auto"`` -> CUDA when available, else CPU; checks CUDA exists."""
     if device == "auto":
@@ -225,6 +235,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 criterion__reduction="none",
                 optimizer=torch.optim.AdamW,
                 optimizer__weight_decay=self.weight_decay,
+                optimizer__fused=fused_adamw_supported(device),
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
