@@ -50,7 +50,13 @@ from ._data import (
     observation_mask,
     split_modalities,
 )
-from ._net import BatchIterator, FusionNet, StopOnDivergence, TensorBatches
+from ._net import (
+    BatchIterator,
+    FusionNet,
+    RefreshCalibration,
+    StopOnDivergence,
+    TensorBatches,
+)
 
 # Rows per forward pass at predict/transform time: large enough to keep the
 # device busy, small enough that the temporaries stay a few hundred MB.
@@ -132,7 +138,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
-        "missing": [StrOptions({"mask", "zero"})],
+        "missing": [StrOptions({"mask", "zero", "calibrated"})],
         "standardize": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -216,6 +222,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         train_split = self._validation_split(n_samples, target_attrs, seed)
 
         callbacks = [("stop_on_divergence", StopOnDivergence())]
+        if self.missing == "calibrated":
+            callbacks.append(("refresh_calibration", RefreshCalibration()))
         if train_split is not None:
             callbacks.append(
                 ("early_stopping",

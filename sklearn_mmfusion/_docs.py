@@ -19,9 +19,12 @@ DOCS["fusion_parameters"] = """\
     modality_dropout : float, default=0.0
         Probability of hiding each observed modality of a training sample (at
         least one is kept), which trains robustness to missing modalities.
-    missing : {"mask", "zero"}, default="mask"
+    missing : {"mask", "zero", "calibrated"}, default="mask"
         What stands in for a missing modality's encoding: a learnable token per
-        modality (``"mask"``) or zeros (``"zero"``).
+        modality (``"mask"``), zeros (``"zero"``), or its CalMRL imputation
+        from the observed modalities (``"calibrated"``): a shared-latent model
+        of the encodings, fitted by EM before training and refreshed after
+        each epoch; the imputations are detached (a closed-form step).
     standardize : bool, default=True
         Scale each feature to zero mean and unit variance over the rows where
         its modality is present. NaNs inside a present row are always imputed

@@ -13,7 +13,13 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
-__all__ = ["BatchIterator", "FusionNet", "TensorBatches", "TrainingDivergedError"]
+__all__ = [
+    "BatchIterator",
+    "FusionNet",
+    "RefreshCalibration",
+    "TensorBatches",
+    "TrainingDivergedError",
+]
 
 
 class TensorBatches(torch.utils.data.Dataset):
@@ -106,6 +112,32 @@ class StopOnDivergence(Callback):
                     f"rate (lr={net.lr:g} now, try lr={net.lr / 10:g}), or check the "
                     "input scale (standardize=True)."
                 )
+
+
+class RefreshCalibration(Callback):
+    """Fit the CalMRL calibrators of ``missing="calibrated"`` networks by EM.
+
+    Before the first epoch: ``warmup_iter`` EM iterations on the initial
+    encodings; after each epoch: ``epoch_iter`` more on the current ones.
+    Acts on every submodule with a ``refresh_calibration`` method, using the
+    training split.
+    """
+
+    def __init__(self, warmup_iter=10, epoch_iter=1):
+        self.warmup_iter = warmup_iter
+        self.epoch_iter = epoch_iter
+
+    def _refresh(self, net, dataset, max_iter):
+        for module in net.module_.modules():
+            if hasattr(module, "refresh_calibration"):
+                module.refresh_calibration(dataset.inputs, dataset.mask, max_iter=max_iter)
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if len(net.history) == 1:  # the first epoch has just been recorded
+            self._refresh(net, dataset_train, self.warmup_iter)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        self._refresh(net, dataset_train, self.epoch_iter)
 
 
 class FusionNet(NeuralNet):

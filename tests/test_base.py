@@ -229,3 +229,19 @@ def test_feature_names_out(Est, multimodal_data):
     names = est.get_feature_names_out()
     assert len(names) == FAST["hidden_dim"]
     assert names[0] == f"{Est.__name__.lower()}0"
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_calibrated_missing_modalities(Est, multimodal_data):
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    Xm = with_missing(X, 0.4)
+    est = Est(**FAST, missing="calibrated").fit(Xm, y)
+    calibrator = est.module_.encoder.calibrator
+    assert calibrator.is_initialized
+    # The imputations come from a fitted model, not from the zero init.
+    assert all(float(W.abs().sum()) > 0 for W in calibrator.components)
+    pred = est.predict(Xm)
+    assert np.isfinite(est.transform(Xm)).all() and pred.shape == (len(y),)
+    masked = Est(**FAST, missing="mask").fit(Xm, y)
+    assert not np.array_equal(est.transform(Xm), masked.transform(Xm))

@@ -90,7 +90,7 @@ class CLARGAFusion(nn.Module):
     hidden_dim : int, default=128
         Node width; a multiple of ``n_heads`` when ``n_layers > 1``.
     dropout : float, default=0.1
-    missing : {"mask", "zero"}, default="mask"
+    missing : {"mask", "zero", "calibrated"}, default="mask"
     modality_dropout : float, default=0.0
     n_heads : int, default=4
     n_layers : int, default=2

@@ -25,7 +25,7 @@ class ConcatFusion(nn.Module):
         Width of the prediction (classes, or regression targets).
     hidden_dim : int, default=128
     dropout : float, default=0.1
-    missing : {"mask", "zero"}, default="mask"
+    missing : {"mask", "zero", "calibrated"}, default="mask"
     modality_dropout : float, default=0.0
     """
 

@@ -86,7 +86,7 @@ class ConFuFusion(nn.Module):
     dropout : float, default=0.1
         Dropout of the encoders, the fusion MLPs (0.1 in the official code)
         and the prediction head.
-    missing : {"mask", "zero"}, default="mask"
+    missing : {"mask", "zero", "calibrated"}, default="mask"
         Filler of missing encoding slots (learnable token or zeros); it is
         what a fusion head sees in the slot of a missing input.
     modality_dropout : float, default=0.0

@@ -19,7 +19,9 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 from torch import nn
 
-MISSING_STRATEGIES = ("mask", "zero")
+from ._calibrator import ModalityCalibrator
+
+MISSING_STRATEGIES = ("mask", "zero", "calibrated")
 
 
 class FusionOutput(NamedTuple):
@@ -98,8 +100,16 @@ class ModalityEncoder(nn.Module):
     For each modality ``m``: ``Linear(d_m, hidden_dim) -> LayerNorm -> GELU ->
     Dropout``. Missing slots are then replaced according to ``missing``:
     ``"mask"`` puts a learnable token per modality there (the network can
-    tell "absent" from any observed value), ``"zero"`` puts zeros.
-    Applies :class:`ModalityDropout` to the mask first when training.
+    tell "absent" from any observed value), ``"zero"`` puts zeros, and
+    ``"calibrated"`` puts the CalMRL imputation of the missing encoding from
+    the observed ones (:class:`~sklearn_mmfusion.nn.ModalityCalibrator`, a
+    shared-latent model fitted by EM on the encodings, see
+    :meth:`refresh_calibration`). The imputations are detached: the
+    generative step is closed-form, as in CalMRL's bi-step training, so no
+    gradient flows through the posterior into the observed encoders.
+    Applies :class:`ModalityDropout` to the mask first when training, so with
+    ``"calibrated"`` the network also learns from imputed encodings of
+    modalities it actually has.
 
     Parameters
     ----------
@@ -109,7 +119,7 @@ class ModalityEncoder(nn.Module):
         Common width of the encodings.
     dropout : float
         Dropout after each encoder.
-    missing : {"mask", "zero"}
+    missing : {"mask", "zero", "calibrated"}
         How missing slots are filled.
     modality_dropout : float
         Probability of hiding an observed modality while training.
@@ -149,6 +159,12 @@ class ModalityEncoder(nn.Module):
             self.register_buffer(
                 "missing_token", torch.zeros(len(self.modality_dims), hidden_dim)
             )
+        self.calibrator = None
+        if missing == "calibrated":
+            self.calibrator = ModalityCalibrator(
+                [hidden_dim] * len(self.modality_dims),
+                n_components=max(1, min(16, hidden_dim // 4)),
+            )
 
     @property
     def n_modalities(self):
@@ -160,6 +176,33 @@ class ModalityEncoder(nn.Module):
                 f"expected {self.n_modalities} modality tensors, got {len(xs)}"
             )
         mask = self.modality_dropout(mask)
-        h = torch.stack([enc(x) for enc, x in zip(self.encoders, xs)], dim=1)
-        h = torch.where(mask.unsqueeze(-1), h, self.missing_token.to(h.dtype))
-        return h, mask
+        h = self.encode(xs)
+        if self.calibrator is not None:
+            filled = torch.stack(self.calibrator(h.unbind(1), mask), dim=1)
+        else:
+            filled = self.missing_token.to(h.dtype)
+        return torch.where(mask.unsqueeze(-1), h, filled), mask
+
+    def encode(self, xs):
+        """Encodings of every slot, ``(batch, M, hidden_dim)``, before filling."""
+        return torch.stack([enc(x) for enc, x in zip(self.encoders, xs)], dim=1)
+
+    @torch.no_grad()
+    def refresh_calibration(self, xs, mask, max_iter=1, batch_size=4096):
+        """Refit the calibrator by EM on the encodings of ``xs`` (eval mode).
+
+        The training loop calls it before the first epoch (a few EM
+        iterations) and after every epoch (one), so the shared-latent model
+        follows the encoders. No-op unless ``missing="calibrated"``. Returns
+        the mean log-likelihood per iteration.
+        """
+        if self.calibrator is None:
+            return []
+        was_training = self.training
+        self.eval()
+        h = torch.cat(
+            [self.encode([x[i : i + batch_size] for x in xs])
+             for i in range(0, mask.shape[0], batch_size)]
+        )
+        self.train(was_training)
+        return self.calibrator.fit_em(h.unbind(1), mask, max_iter=max_iter)

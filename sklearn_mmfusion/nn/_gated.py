@@ -54,7 +54,7 @@ class GatedFusion(nn.Module):
         head (``prediction`` is then ``None``).
     hidden_dim : int, default=128
     dropout : float, default=0.1
-    missing : {"mask", "zero"}, default="mask"
+    missing : {"mask", "zero", "calibrated"}, default="mask"
     modality_dropout : float, default=0.0
     gate : {"softmax", "sigmoid"}, default="softmax"
         How the gates are normalised (see above).

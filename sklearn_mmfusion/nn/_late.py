@@ -24,9 +24,10 @@ class LateFusion(nn.Module):
     n_outputs : int
     hidden_dim : int, default=128
     dropout : float, default=0.1
-    missing : {"mask", "zero"}, default="mask"
-        Unused by the prediction (missing modalities are left out of the
-        average); kept for a uniform signature.
+    missing : {"mask", "zero", "calibrated"}, default="mask"
+        With ``"mask"`` or ``"zero"`` missing modalities are left out of the
+        average; with ``"calibrated"`` their imputed encodings (CalMRL) are
+        averaged in.
     modality_dropout : float, default=0.0
     """
 
@@ -52,4 +53,7 @@ class LateFusion(nn.Module):
         per_modality = torch.stack(
             [head(h[:, m]) for m, head in enumerate(self.heads)], dim=1
         )
+        if self.encoder.calibrator is not None:
+            # Calibrated encodings of missing modalities join the average.
+            mask = torch.ones_like(mask)
         return FusionOutput(masked_mean(per_modality, mask), masked_mean(h, mask))
