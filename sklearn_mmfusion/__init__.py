@@ -13,6 +13,7 @@ from ._data import ModalityDict
 from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
+from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
 __version__ = "0.1.0.dev0"
@@ -21,6 +22,7 @@ __all__ = [
     "BaseFusion",
     "CLARGAClassifier",
     "CLARGARegressor",
+    "CalibratedModalityImputer",
     "ConcatFusionClassifier",
     "ConcatFusionRegressor",
     "ConFuClassifier",

@@ -12,14 +12,18 @@ from .nn import CLARGAFusion
 DOCS["clarga_parameters"] = """\
     n_heads : int, default=4
         Attention heads of each GAT layer (``hidden_dim`` must be a multiple).
-    n_layers : int, default=2
-        GAT message-passing layers (residual + LayerNorm each).
+    n_layers : int, default=1
+        GAT message-passing layers (residual + LayerNorm each). (The
+        reconstruction proposed 2; on mfeat with 30% missing rows one layer
+        scored 0.7 pp macro-F1 higher, 3-fold CV.)
     graph_k : int, "auto" or None, default="auto"
         Neighbours kept per modality node, self-loop included. ``"auto"`` is
         ``ceil(sqrt(M)) + 1``, which keeps the cost sub-quadratic in the
         number of modalities M; ``None`` keeps the dense graph.
-    contrastive_weight : float, default=0.1
+    contrastive_weight : float, default=0.02
         Weight of the InfoNCE loss between node embeddings of the same sample.
+        (The reconstruction we started from proposed 0.1; on mfeat that cost
+        0.8 pp of macro-F1 against 0.02, 3-fold CV.)
     temperature : float, default=0.07
         InfoNCE temperature."""
 
@@ -43,9 +47,9 @@ DOCS["clarga_notes"] = """\
 @estimator_params
 class _CLARGAParams:
     n_heads: int = 4
-    n_layers: int = 2
+    n_layers: int = 1
     graph_k: int | str | None = "auto"
-    contrastive_weight: float = 0.1
+    contrastive_weight: float = 0.02
     temperature: float = 0.07
 
     _parameter_constraints = {
