@@ -32,8 +32,27 @@ setup(
         "joblib>=1.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "pandas>=1.5"],
+        # The test suite exercises every optional feature: plots, skops
+        # persistence and grid search on a local dask cluster.
+        "test": [
+            "pytest>=7",
+            "hypothesis>=6",
+            "pandas>=1.5",
+            "matplotlib>=3.6",
+            "skops>=0.10",
+            "dask[distributed]>=2024.1",
+        ],
         "plot": ["matplotlib>=3.6"],
+        "persist": ["skops>=0.10"],
+        "distributed": ["dask[distributed]>=2024.1"],
+        "docs": [
+            "sphinx>=7",
+            "numpydoc>=1.6",
+            "sphinx-gallery>=0.15",
+            "pydata-sphinx-theme>=0.15",
+            "matplotlib>=3.6",
+            "pandas>=1.5",
+        ],
     },
     entry_points={
         "console_scripts": ["sklearn-mmfusion=sklearn_mmfusion._cli:main"],
