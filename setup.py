@@ -52,6 +52,8 @@ setup(
             "pydata-sphinx-theme>=0.15",
             "matplotlib>=3.6",
             "pandas>=1.5",
+            # The gallery runs the distributed grid-search example.
+            "dask[distributed]>=2024.1",
         ],
     },
     entry_points={

@@ -11,7 +11,8 @@ from .nn import CLARGAFusion
 
 DOCS["clarga_parameters"] = """\
     n_heads : int, default=4
-        Attention heads of each GAT layer (``hidden_dim`` must be a multiple).
+        Attention heads of each GAT layer (``hidden_dim`` must be a multiple
+        when ``n_layers > 1``).
     n_layers : int, default=1
         GAT message-passing layers (residual + LayerNorm each). (The
         reconstruction proposed 2; on mfeat with 30% missing rows one layer

@@ -67,7 +67,7 @@ DOCS["fitted_attributes"] = """\
         Modality names, in the order of the network's inputs.
     n_features_in_ : int
         Number of input columns (all modalities together).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
     module_ : torch.nn.Module
         The trained fusion network (see :mod:`sklearn_mmfusion.nn`).

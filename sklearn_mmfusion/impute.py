@@ -105,7 +105,7 @@ class CalibratedModalityImputer(_ModalityTransformer):
         Number of EM iterations run.
     n_components_ : int
         Latent dimension used (``n_components`` after clipping).
-    components_ : dict of str to ndarray of shape (n_features_m, n_components_)
+    components_ : dict of str to ndarray of shape (n_features_m, `n_components_`)
         :math:`W^m` of each modality, in the standardised feature space
         (original units divided by the feature's training standard
         deviation; the original space if ``standardize=False``).
@@ -120,7 +120,7 @@ class CalibratedModalityImputer(_ModalityTransformer):
         Modality names, in input order.
     n_features_in_ : int
         Number of input columns (for a mapping, the sum of the widths).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` was a DataFrame with string column names.
 
     See Also

@@ -159,10 +159,11 @@ class ModalityCalibrator(nn.Module):
         Whether the parameters were set from data (before that, ``W = 0``,
         ``mu = 0``, so every imputation is zero).
 
-    All of these are buffers: they are in ``state_dict`` and follow ``.to()``.
-
     Notes
     -----
+    All the attributes above are buffers: they are in ``state_dict`` and
+    follow ``.to()``.
+
     Calling convention as for the fusion networks: ``zs`` is a sequence of
     ``M`` tensors of shape ``(n, D_m)`` whose missing rows hold filler
     values; ``mask`` is a boolean ``(n, M)`` tensor, ``True`` where observed.

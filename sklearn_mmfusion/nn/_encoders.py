@@ -124,9 +124,9 @@ class ModalityEncoder(nn.Module):
     modality_dropout : float
         Probability of hiding an observed modality while training.
 
-    Shape
+    Notes
     -----
-    ``forward(xs, mask) -> (h, mask)`` with ``h`` of shape
+    Shapes: ``forward(xs, mask) -> (h, mask)`` with ``h`` of shape
     ``(batch, M, hidden_dim)`` and the (possibly augmented) mask.
     """
 

@@ -78,9 +78,9 @@ class DenseGATLayer(nn.Module):
     bias : bool, default=True
         Learn the additive bias :math:`\mathbf{b}`.
 
-    Shape
+    Notes
     -----
-    ``forward(x, edge_weight, neighbors=None) -> (out, attention)``:
+    Shapes of ``forward(x, edge_weight, neighbors=None) -> (out, attention)``:
 
     - **x**: (B, M, in_dim)
     - **edge_weight**: (B, M, M), or (B, M, K) with **neighbors** (B, M, K)
