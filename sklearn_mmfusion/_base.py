@@ -11,14 +11,14 @@ Estimator classes are dataclasses (``kw_only``, with scikit-learn's own
 declares only the parameters it adds.
 """
 
-import copy
 import dataclasses
+import threading
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
@@ -56,7 +56,17 @@ from ._net import (
     RefreshCalibration,
     StopOnDivergence,
     TensorBatches,
+    TrainingDivergedError,
+    diverged_error,
+    float32_default,
 )
+
+# Training draws from torch's process-wide RNG (initial weights, dropout,
+# shuffling); two fits running in threads of one process (joblib's threading
+# backend, a dask worker with several threads) would interleave their draws and
+# lose reproducibility. Fits in one process therefore train one at a time;
+# processes (joblib's default loky backend) still train in parallel.
+_TRAINING_LOCK = threading.RLock()
 
 # Rows per forward pass at predict/transform time: large enough to keep the
 # device busy, small enough that the temporaries stay a few hundred MB.
@@ -159,17 +169,19 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     # -- what subclasses provide ------------------------------------------
 
-    def _build_network(self, modality_dims, n_outputs):
+    def _network_kwargs(self):
+        """Keyword arguments of ``_network`` besides the dimensions."""
         params = {name: getattr(self, name) for name in self._network_params}
-        return self._network(
-            modality_dims,
-            n_outputs,
+        return dict(
             hidden_dim=self.hidden_dim,
             dropout=self.dropout,
             missing=self.missing,
             modality_dropout=self.modality_dropout,
             **params,
         )
+
+    def _build_network(self, modality_dims, n_outputs):
+        return self._network(modality_dims, n_outputs, **self._network_kwargs())
 
     def _aux_weight(self):
         """Weight of the network's auxiliary (e.g. contrastive) loss."""
@@ -191,7 +203,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 check_n_columns(X, self.n_features_in_, type(self).__name__)
         arrays = split_modalities(X, self.modalities)
         if not reset:
-            self.schema_.check(arrays, type(self).__name__)
+            arrays = self.schema_.check(arrays, type(self).__name__)
         return arrays, observation_mask(arrays)
 
     def _fit(self, X, y, sample_weight):
@@ -199,6 +211,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        _check_callbacks(self.callbacks)
         X = as_container(X)
         arrays, mask = self._split_input(X, reset=True)
         n_samples = mask.shape[0]
@@ -232,9 +245,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         callbacks += list(self.callbacks or [])
 
         # Seed everything from one number, inside a forked RNG so that the
-        # caller's global torch RNG state is left as it was.
+        # caller's global torch RNG state is left as it was (and likewise
+        # for the default dtype).
         fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
+        with _TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), \
+                float32_default():
             torch.manual_seed(seed)
             module = self._build_network(schema.widths, n_outputs)
             net = FusionNet(
@@ -257,12 +272,24 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 verbose=self.verbose,
                 aux_weight=self._aux_weight(),
             )
-            net.fit(dataset, y=None)
+            try:
+                net.fit(dataset, y=None)
+            except TrainingDivergedError as exc:
+                # Raised again here so that the traceback the user sees ends in
+                # this package, not inside skorch's training loop.
+                raise TrainingDivergedError(str(exc)) from None
+            module = net.module_.eval()
+            _check_finite_network(module, dataset, len(net.history), self.lr)
 
-        module = net.module_.eval()
         # Only now, with training done, do the fitted attributes change.
         self.schema_ = schema
         self.module_ = module
+        # What rebuilds the network when a pickle (or skops file) is loaded.
+        self._network_init_ = {
+            "modality_dims": list(schema.widths),
+            "n_outputs": int(n_outputs),
+            "kwargs": self._network_kwargs(),
+        }
         self.modalities_ = list(schema.names)
         self.n_features_in_ = (
             X.shape[1] if not isinstance(X, Mapping) else schema.n_features
@@ -331,7 +358,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         n = mask[rows].shape[0]
         offset = rows.start or 0
         result = None
-        with torch.inference_mode():
+        with torch.inference_mode(), float32_default():
             for chunk in iter_row_chunks(n, PREDICT_BATCH_ROWS):
                 part = slice(offset + chunk.start, offset + chunk.stop)
                 blocks, chunk_mask = self.schema_.encode(arrays, mask, part)
@@ -365,12 +392,42 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return self._predict_raw(X, _embedding)
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: BaseEstimator returns the instance's own __dict__ here.
+        state = dict(super().__getstate__())
         module = state.get("module_")
-        if module is not None and any(p.is_cuda for p in module.parameters()):
-            # Pickles load on machines without a GPU: store the weights on CPU.
-            state["module_"] = copy.deepcopy(module).cpu()
+        if isinstance(module, torch.nn.Module) and "_network_init_" in state:
+            # The weights travel as numpy arrays, brought to CPU first: the
+            # pickle holds no torch tensor, so it loads on a machine without
+            # the training device (no GPU) and skops.io can read it.
+            state["module_"] = {
+                _WEIGHTS: {
+                    name: value.detach().cpu().numpy()
+                    for name, value in module.state_dict().items()
+                }
+            }
         return state
+
+    def __setstate__(self, state):
+        module = state.get("module_")
+        if isinstance(module, Mapping) and _WEIGHTS in module:
+            state = dict(state, module_=self._restore_network(
+                state["_network_init_"], module[_WEIGHTS]
+            ))
+        super().__setstate__(state)
+
+    @classmethod
+    def _restore_network(cls, init, weights):
+        """The trained network, on CPU, from ``__getstate__``'s arrays."""
+        # Its random initial weights are overwritten at once: draw them from a
+        # forked RNG so that loading leaves the caller's torch RNG as it was.
+        with _TRAINING_LOCK, torch.random.fork_rng(devices=[]), float32_default():
+            module = cls._network(
+                init["modality_dims"], init["n_outputs"], **init["kwargs"]
+            )
+        module.load_state_dict(
+            {name: torch.as_tensor(np.array(value)) for name, value in weights.items()}
+        )
+        return module.eval()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -489,9 +546,21 @@ class FusionRegressor(RegressorMixin, BaseFusion):
         return self._fit(X, y, sample_weight)
 
     def _prepare_target(self, y):
-        y = check_array(
-            y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=1
-        )
+        if np.iscomplexobj(np.asarray(y)):
+            raise ValueError(
+                f"y has complex values; {type(self).__name__} needs real-valued targets."
+            )
+        try:
+            y = check_array(
+                y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=1
+            )
+        except (TypeError, ValueError) as exc:
+            if "convert" not in str(exc):
+                raise
+            raise ValueError(
+                f"y must be numeric for {type(self).__name__} (a regressor): {exc}. "
+                "For class labels use the Classifier flavour."
+            ) from None
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
         y2 = y.reshape(len(y), -1)
@@ -514,6 +583,52 @@ class FusionRegressor(RegressorMixin, BaseFusion):
         """
         y = self._predict_raw(X).astype(np.float64) * self._y_scale + self._y_mean
         return y.ravel() if self._y_ndim == 1 else y
+
+
+# Key of the weights in the pickled state of ``module_``.
+_WEIGHTS = "state_dict"
+
+
+def _check_callbacks(callbacks):
+    """Every entry must be a skorch callback, before any training starts."""
+    for item in callbacks or []:
+        named = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        callback = item[1] if named else item
+        if not (
+            isinstance(callback, Callback)
+            or (isinstance(callback, type) and issubclass(callback, Callback))
+        ):
+            raise TypeError(
+                "callbacks must hold skorch callbacks (skorch.callbacks.Callback "
+                f"instances or (name, callback) pairs); got {item!r} of type "
+                f"{type(item).__name__}."
+            )
+
+
+def _check_finite_network(module, dataset, epoch, lr):
+    """A last training step can overflow the weights after the last recorded
+    loss (no validation pass follows it): refuse to return such a network."""
+    rows = slice(0, 1024)
+    with torch.inference_mode():
+        weights_ok = all(
+            bool(torch.isfinite(t).all())
+            for t in list(module.parameters()) + list(module.buffers())
+            if t.is_floating_point()
+        )
+        outputs_ok = False
+        if weights_ok:
+            out = module([x[rows] for x in dataset.inputs], dataset.mask[rows])
+            outputs_ok = all(
+                bool(torch.isfinite(t).all())
+                for t in (out.prediction, out.embedding)
+                if t is not None
+            )
+    if not outputs_ok:
+        what = (
+            "the network outputs became non-finite" if weights_ok
+            else "the network weights became non-finite"
+        )
+        raise diverged_error(epoch, what, lr)
 
 
 def _prediction(module, inputs, mask):

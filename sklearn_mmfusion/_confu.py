@@ -248,6 +248,8 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
         """
         check_is_fitted(self, "module_")
         ks = (k,) if isinstance(k, Integral) else tuple(k)
+        if not ks or not all(isinstance(kk, Integral) and kk >= 1 for kk in ks):
+            raise ValueError(f"k must be a positive int or a tuple of them; got {k!r}.")
         group = self._indices(query) + self._indices(target)
         arrays, mask = self._split_input(X, reset=False)
         complete = mask[:, group].all(axis=1)

@@ -183,7 +183,9 @@ def split_modalities(X, modalities=None):
         if modalities is not None:
             raise ValueError(
                 "`modalities` splits a 2-D array or DataFrame into modalities, but X "
-                "is already a mapping of modalities; leave modalities=None."
+                "is already a mapping of modalities; leave modalities=None (an "
+                "estimator fitted with `modalities` takes X as the same 2-D array or "
+                "DataFrame at predict time)."
             )
         if len(X.keys()) == 0:
             raise ValueError("X is an empty mapping: it needs at least one modality.")
@@ -267,6 +269,11 @@ def _column_positions(spec, name, n_columns, columns):
         return list(range(n_columns))[spec]
     if isinstance(spec, (str, Integral)):
         spec = [spec]
+    elif isinstance(spec, Mapping) or not hasattr(spec, "__iter__"):
+        raise TypeError(
+            f"Modality {name!r}: columns must be a list of column names or integer "
+            f"positions, or a slice; got {spec!r} of type {type(spec).__name__}."
+        )
     positions = []
     for item in spec:
         if isinstance(item, (bool, np.bool_)):
@@ -349,7 +356,7 @@ def _as_numeric_2d(value, name):
                 f"{where}: Complex data not supported; pass real-valued features "
                 "(e.g. np.abs or the real and imaginary parts as separate columns)."
             )
-        if array.dtype.kind in "USV":
+        if array.dtype.kind in "USVmM":
             raise TypeError(
                 f"{where} holds non-numeric data (dtype {array.dtype}); encode it as "
                 "numbers first."
@@ -486,7 +493,14 @@ class ModalitySchema:
         return int(sum(self.widths))
 
     def check(self, arrays, estimator_name="the estimator"):
-        """Raise a ValueError naming the modality if ``arrays`` do not match."""
+        """Raise a ValueError naming the modality if ``arrays`` do not match.
+
+        Returns
+        -------
+        arrays : dict of str to ndarray
+            The same arrays in the order of the fit (a mapping may list its
+            modalities in any order; masks and encodings are positional).
+        """
         names = list(arrays)
         missing = [n for n in self.names if n not in arrays]
         extra = [n for n in names if n not in self.names]
@@ -510,6 +524,7 @@ class ModalitySchema:
                     f"{self.n_features} features as input: modality {name!r} has "
                     f"{got} columns, expected {width}."
                 )
+        return {name: arrays[name] for name in self.names}
 
     def encode(self, arrays, mask, rows=slice(None)):
         """Encode ``rows`` into finite float32 blocks.
@@ -525,9 +540,10 @@ class ModalitySchema:
         blocks = []
         sub_mask = mask[rows]
         for m, name in enumerate(self.names):
-            values = (arrays[name][rows] - self.means[m]) / self.scales[m]
-            keep = sub_mask[:, m : m + 1] & ~np.isnan(values)
-            block = np.where(keep, values, 0.0).astype(np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+                values = (arrays[name][rows] - self.means[m]) / self.scales[m]
+                keep = sub_mask[:, m : m + 1] & ~np.isnan(values)
+                block = np.where(keep, values, 0.0).astype(np.float32)
             if not np.isfinite(block).all():
                 raise ValueError(
                     f"Modality {name!r} has values too large for float32 after "

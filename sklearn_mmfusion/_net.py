@@ -6,6 +6,7 @@ tensors once (on the training device when it fits), and each batch is a
 tensor index into them: no per-sample Python, no per-batch conversions.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -20,6 +21,25 @@ __all__ = [
     "TensorBatches",
     "TrainingDivergedError",
 ]
+
+
+@contextlib.contextmanager
+def float32_default():
+    """Run with torch's default dtype float32, whatever the caller set.
+
+    The networks are float32 and some of their operations create tensors of
+    the default dtype: a caller's ``torch.set_default_dtype(torch.float64)``
+    would otherwise mix dtypes. The caller's default is restored on exit.
+    """
+    previous = torch.get_default_dtype()
+    if previous == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 class TensorBatches(torch.utils.data.Dataset):
@@ -93,6 +113,15 @@ class TrainingDivergedError(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+def diverged_error(epoch, what, lr):
+    """The :class:`TrainingDivergedError` for ``what`` going wrong at ``epoch``."""
+    return TrainingDivergedError(
+        f"Training diverged at epoch {epoch}: {what}. Use a smaller learning "
+        f"rate (lr={lr:g} now, try lr={lr / 10:g}), or check the input scale "
+        "(standardize=True)."
+    )
+
+
 class StopOnDivergence(Callback):
     """Stop training with a clear error as soon as an epoch's loss is not finite.
 
@@ -106,11 +135,8 @@ class StopOnDivergence(Callback):
             losses = [batch[key] for batch in epoch["batches"] if key in batch]
             if losses and not np.all(np.isfinite(losses)):
                 bad = next(loss for loss in losses if not np.isfinite(loss))
-                raise TrainingDivergedError(
-                    f"Training diverged at epoch {epoch['epoch']}: the "
-                    f"{key.replace('_', ' ')} became {bad}. Use a smaller learning "
-                    f"rate (lr={net.lr:g} now, try lr={net.lr / 10:g}), or check the "
-                    "input scale (standardize=True)."
+                raise diverged_error(
+                    epoch["epoch"], f"the {key.replace('_', ' ')} became {bad}", net.lr
                 )
 
 

@@ -30,7 +30,7 @@ class _ModalityTransformer(TransformerMixin, BaseEstimator):
             _check_feature_names(self, X, reset=False)
             check_n_columns(X, self.n_features_in_, type(self).__name__)
         arrays = split_modalities(X, self.modalities)
-        self.schema_.check(arrays, type(self).__name__)
+        arrays = self.schema_.check(arrays, type(self).__name__)
         return arrays, observation_mask(arrays)
 
     def _split_for_fit(self, X):
@@ -79,7 +79,7 @@ class ModalitySplitter(_ModalityTransformer):
     ----------
     modalities_ : list of str
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` was a DataFrame with string column names.
 
     Examples
@@ -160,7 +160,7 @@ class PerModality(_ModalityTransformer):
         The fitted clone of each modality.
     modalities_ : list of str
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` was a DataFrame with string column names.
 
     Notes
@@ -207,6 +207,11 @@ class PerModality(_ModalityTransformer):
         """
         arrays, mask, attrs = self._split_for_fit(X)
         y = None if y is None else np.asarray(y)
+        if y is not None and (y.ndim == 0 or len(y) != mask.shape[0]):
+            raise ValueError(
+                f"X has {mask.shape[0]} samples but y has "
+                f"{'no length' if y.ndim == 0 else len(y)}; they must match."
+            )
         transformers, widths = {}, {}
         for m, name in enumerate(attrs["modalities_"]):
             present = mask[:, m]

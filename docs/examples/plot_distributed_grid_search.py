@@ -107,7 +107,8 @@ if __name__ == "__main__":
 #
 # ``--nthreads 1`` gives each fit a process of its own. Fits that share a
 # process as threads also share torch's global random number generator, so
-# their results would depend on timing and no longer match a local run.
+# sklearn-mmfusion trains them one at a time (their results still match a
+# local run, but the threads of a worker do not train in parallel).
 #
 # Then connect to the scheduler instead of creating a ``LocalCluster``; the
 # rest is unchanged:
