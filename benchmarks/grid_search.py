@@ -40,7 +40,6 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,7 +50,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn_mmfusion import ConcatFusionClassifier
 from sklearn_mmfusion.datasets import make_multimodal_classification
 
-RESULTS = Path(__file__).parent / "results"
+from _results import RESULTS, write_results
+
 GRID = {"hidden_dim": [32, 64], "modality_dropout": [0.0, 0.2]}
 CONFIGS = (
     # (label, n_jobs, torch threads in the main process; None = torch's default)
@@ -194,10 +194,7 @@ def main(argv=None):
             f"{'PASS' if speedup_default >= 1.7 else 'FAIL'} ({speedup_default:.2f}×)."
         )
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_results(text, output)
     return 0
 
 

@@ -70,7 +70,7 @@ def _knn_standardised():
 def imputation_error(data, rates, quick):
     """Section 1: RMSE on the hidden rows."""
     full, spec = as_table(data.data)
-    mean, std = full.mean(0), full.std(0)
+    std = full.std(0)
     std[std < 1e-12] = 1.0
     imputers = {
         "mean (SimpleImputer)": lambda: SimpleImputer(),

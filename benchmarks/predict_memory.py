@@ -32,14 +32,14 @@ import sys
 import threading
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from sklearn_mmfusion import CLARGAClassifier, ConcatFusionClassifier, ModalityDict
 
-RESULTS = Path(__file__).parent / "results"
+from _results import RESULTS, write_results
+
 WIDTHS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
 ESTIMATORS = {"ConcatFusionClassifier": ConcatFusionClassifier,
               "CLARGAClassifier": CLARGAClassifier}
@@ -199,10 +199,7 @@ def main(argv=None):
             f"{2 * input_bytes / MB:.0f} MB)."
         )
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_results(text, output)
     return 0
 
 

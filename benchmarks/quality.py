@@ -12,7 +12,6 @@ import argparse
 import json
 import platform
 import sys
-from pathlib import Path
 
 import torch
 
@@ -25,8 +24,9 @@ from sklearn_mmfusion._compare import (
 )
 from sklearn_mmfusion.datasets import load_mfeat
 
+from _results import RESULTS, write_results
+
 DATASETS = {"mfeat": load_mfeat}
-RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv=None):
@@ -66,10 +66,7 @@ def main(argv=None):
         rows += results
         sections += ["", f"## {name}", "", format_table(summarize(results))]
     text = "\n".join(sections) + "\n"
-    print(text)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    out = write_results(text, args.output)
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
     return 0
 

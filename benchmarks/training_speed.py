@@ -19,7 +19,6 @@ import statistics
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,7 +30,8 @@ from sklearn_mmfusion._data import ModalitySchema, observation_mask, split_modal
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
-RESULTS = Path(__file__).parent / "results"
+from _results import RESULTS, write_results
+
 
 
 def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_decay, seed):
@@ -139,10 +139,7 @@ def main(argv=None):
             f"{mlp_ms:.1f} | {ours_ms / mlp_ms:.2f} |"
         )
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_results(text, args.output)
     return 0
 
 

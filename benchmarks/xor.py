@@ -34,7 +34,6 @@ import platform
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -48,7 +47,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_mmfusion import ConFuEmbedder
 from sklearn_mmfusion.datasets import make_xor_modalities
 
-RESULTS = Path(__file__).parent / "results"
+from _results import RESULTS, write_results
+
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 KS = (1, 5, 10)
 ROWS = {
@@ -174,10 +174,7 @@ def main(argv=None):
         "mean over seeds).",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_results(text, output)
     return 0
 
 

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 

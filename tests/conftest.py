@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from sklearn_mmfusion.datasets import make_multimodal_classification
 
@@ -36,3 +37,19 @@ def with_missing(X, rate=0.3, seed=0):
 def assert_unchanged(before, after):
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
+
+
+class RecordNonFiniteGradients(Callback):
+    """Count the batches in which some parameter gradient was NaN or inf."""
+
+    def __init__(self):
+        self.n_batches = 0
+        self.n_bad = 0
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        self.n_batches += 1
+        if any(
+            param.grad is not None and not torch.isfinite(param.grad).all()
+            for _, param in named_parameters
+        ):
+            self.n_bad += 1

@@ -9,8 +9,7 @@ with a mostly-missing modality and the grid search over the graph.
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, with_missing
-from skorch.callbacks import Callback
+from conftest import FAST, RecordNonFiniteGradients, with_missing
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 from sklearn_mmfusion import CLARGAClassifier, CLARGARegressor, ModalityDict
@@ -19,22 +18,6 @@ from sklearn_mmfusion.datasets import make_multimodal_classification
 # Six modalities: graph_k="auto" keeps ceil(sqrt(6)) + 1 = 4 of the 6 senders,
 # so the default graph is sparse (with 3 modalities it would be dense).
 SIX = (3, 4, 2, 3, 4, 2)
-
-
-class RecordNonFiniteGradients(Callback):
-    """Count the batches in which some parameter gradient was NaN or inf."""
-
-    def __init__(self):
-        self.n_batches = 0
-        self.n_bad = 0
-
-    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
-        self.n_batches += 1
-        if any(
-            param.grad is not None and not torch.isfinite(param.grad).all()
-            for _, param in named_parameters
-        ):
-            self.n_bad += 1
 
 
 @pytest.fixture(scope="module")

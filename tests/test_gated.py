@@ -9,8 +9,7 @@ with a mostly-missing modality, and the task gating is made for.
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, with_missing
-from skorch.callbacks import Callback
+from conftest import FAST, RecordNonFiniteGradients, with_missing
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_mmfusion import (
@@ -20,22 +19,6 @@ from sklearn_mmfusion import (
     ModalityDict,
 )
 from sklearn_mmfusion.datasets import make_multimodal_classification
-
-
-class RecordNonFiniteGradients(Callback):
-    """Count the batches in which some parameter gradient was NaN or inf."""
-
-    def __init__(self):
-        self.n_batches = 0
-        self.n_bad = 0
-
-    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
-        self.n_batches += 1
-        if any(
-            param.grad is not None and not torch.isfinite(param.grad).all()
-            for _, param in named_parameters
-        ):
-            self.n_bad += 1
 
 
 def make_switching_modalities(n_samples, n_candidates=6, width=8, n_signal=3,

@@ -1,6 +1,5 @@
 """Tests of the pure-PyTorch ConFu network."""
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

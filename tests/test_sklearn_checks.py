@@ -4,7 +4,6 @@ The checks feed 2-D arrays, which our estimators read as one modality ``"x"``.
 Checks we expect to fail are listed with the reason, per class.
 """
 
-import pytest
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
