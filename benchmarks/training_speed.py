@@ -8,8 +8,10 @@ Same data (mfeat, standardised, no validation split), same network and
 optimiser, same process, runs interleaved and repeated; the median epoch time
 of each is compared. The raw loop is what a PyTorch user would write by hand:
 pre-built tensors, a random permutation per epoch, index, forward, backward,
-step. ``MLPClassifier`` is scikit-learn's MLP with one hidden layer of
-``hidden_dim`` units (Adam, same batch size) on the concatenated features.
+step. ``MLPClassifier`` is scikit-learn's MLP (Adam, same batch size) on the
+concatenated features, twice: with one hidden layer of ``hidden_dim`` units,
+and with one hidden layer as wide as it takes to match the number of
+parameters of our network ("matched").
 Writes benchmarks/results/training_speed.md.
 """
 
@@ -119,7 +121,16 @@ def main(argv=None):
         ours_ms = 1e3 * statistics.median(ours)
         raw_ms = 1e3 * statistics.median(raw)
         mlp_ms = 1e3 * statistics.median(mlp_times)
-        rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms))
+        n_params = sum(p.numel() for p in network.parameters())
+        # One hidden layer of h units has (d + 1) h + (h + 1) c parameters.
+        d, c = flat.shape[1], len(np.unique(y))
+        width = max(1, round((n_params - c) / (d + 1 + c)))
+        matched = []
+        for _ in range(repeats):
+            matched += mlp_epoch_times(flat, y, epochs, width, params["batch_size"],
+                                       params["lr"])[1:]
+        matched_ms = 1e3 * statistics.median(matched)
+        rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms))
 
     lines = [
         "# Training speed: time per epoch",
@@ -129,14 +140,16 @@ def main(argv=None):
         f"dropped). Machine: {platform.machine()}, {torch.get_num_threads()} torch "
         f"threads, torch {torch.__version__}, CPU.",
         "",
-        "| estimator | ours ms/epoch | raw PyTorch loop ms/epoch | ours / raw | "
-        "MLPClassifier ms/epoch | ours / MLP |",
-        "|---|---|---|---|---|---|",
+        "| estimator | parameters | ours ms/epoch | raw PyTorch loop ms/epoch | ours / raw | "
+        f"MLPClassifier({params['hidden_dim']},) ms/epoch | ours / MLP | "
+        "matched MLPClassifier (width) ms/epoch | ours / matched MLP |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, ours_ms, raw_ms, mlp_ms in rows:
+    for name, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms in rows:
         lines.append(
-            f"| {name} | {ours_ms:.1f} | {raw_ms:.1f} | {ours_ms / raw_ms:.2f} | "
-            f"{mlp_ms:.1f} | {ours_ms / mlp_ms:.2f} |"
+            f"| {name} | {n_params:,} | {ours_ms:.1f} | {raw_ms:.1f} | {ours_ms / raw_ms:.2f} | "
+            f"{mlp_ms:.1f} | {ours_ms / mlp_ms:.2f} | {matched_ms:.1f} ({width}) | "
+            f"{ours_ms / matched_ms:.2f} |"
         )
     text = "\n".join(lines) + "\n"
     write_results(text, args.output)
