@@ -3,6 +3,8 @@ self-supervised embedder with cross-modal retrieval."""
 
 from numbers import Integral, Real
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import _fit_context
@@ -191,8 +193,26 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
         Returns
         -------
         self : object
+
+        Warns
+        -----
+        UserWarning
+            When ``X`` has a single modality: there is no pair to align, so
+            the network keeps its initial weights.
         """
-        return self._fit(X, None, None)
+        self._fit(X, None, None)
+        if len(self.modalities_) < 2:
+            # Not an error: scikit-learn's checks (and a 2-D X without a
+            # ``modalities`` spec) give one modality, and the fitted object
+            # is still a valid (untrained) transformer.
+            warnings.warn(
+                f"ConFuEmbedder was fitted on one modality ({self.modalities_[0]!r}); "
+                "its contrastive loss needs at least two, so the embedding was not "
+                "trained. Pass a mapping of modality arrays, or `modalities=` to "
+                "split a 2-D X.",
+                UserWarning,
+            )
+        return self
 
     def _prepare_target(self, y):
         return None, 0, {}

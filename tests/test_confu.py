@@ -1,5 +1,7 @@
 """ConFu estimators: the XOR case, retrieval, grid search."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import FAST, with_missing
@@ -49,6 +51,16 @@ def test_embedder_with_missing_rows_and_errors(xor_data):
     with pytest.raises(ValueError, match=r"Unknown modality\(ies\) \['nope'\]"):
         emb.embed(X_te, ["nope"])
     assert np.isfinite(emb.history_[:, "train_loss"]).all()
+
+
+def test_embedder_warns_when_given_one_modality(xor_data):
+    X_tr = xor_data[0]
+    with pytest.warns(UserWarning, match="fitted on one modality \\('m0'\\)"):
+        ConFuEmbedder(**FAST).fit({"m0": X_tr["m0"]})
+    # Two modalities train without that warning.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*fitted on one modality")
+        ConFuEmbedder(**FAST).fit({"m0": X_tr["m0"], "m1": X_tr["m1"]})
 
 
 def test_grid_search_over_fused_weight_and_temperature(multimodal_data):

@@ -4,11 +4,18 @@ The checks feed 2-D arrays, which our estimators read as one modality ``"x"``.
 Checks we expect to fail are listed with the reason, per class.
 """
 
+import pytest
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_mmfusion import ModalitySplitter, PerModality
 from sklearn_mmfusion._discovery import all_fusion_estimators
+
+# The checks' 2-D data is one modality, on which ConFuEmbedder warns that it
+# has nothing to align (tests/test_confu.py checks that warning).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:ConFuEmbedder was fitted on one modality:UserWarning"
+)
 
 # Mini-batch training: weights of 2 and a duplicated sample see different
 # batches and dropout masks, so the fits are close but not equal.
