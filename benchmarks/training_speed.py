@@ -3,6 +3,7 @@
     python benchmarks/training_speed.py                 # ConcatFusionClassifier
     python benchmarks/training_speed.py --all           # every fusion classifier
     python benchmarks/training_speed.py --quick
+    python benchmarks/training_speed.py --all --device cuda   # on a GPU machine
 
 Same data (mfeat, standardised, no validation split), same network and
 optimiser, same process, runs interleaved and repeated; the median epoch time
@@ -12,7 +13,9 @@ step. ``MLPClassifier`` is scikit-learn's MLP (Adam, same batch size) on the
 concatenated features, twice: with one hidden layer of ``hidden_dim`` units,
 and with one hidden layer as wide as it takes to match the number of
 parameters of our network ("matched").
-Writes benchmarks/results/training_speed.md.
+With ``--device cuda`` our estimators and the raw loop keep the data on the
+GPU (MLPClassifier stays on the CPU, as always). Writes
+benchmarks/results/training_speed.md (training_speed_cuda.md on a GPU).
 """
 
 import argparse
@@ -36,20 +39,29 @@ from _results import RESULTS, write_results
 
 
 
+def _synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_decay, seed):
-    """Epoch times of a hand-written loop over ``network``."""
+    """Epoch times of a hand-written loop over ``network`` (on the device of
+    ``mask``, where the data already is)."""
+    device = mask.device
     torch.manual_seed(seed)
+    network = network.to(device)
     # The same optimiser configuration as the estimators (fused AdamW).
     optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay,
-                                  fused=fused_adamw_supported(torch.device("cpu")))
+                                  fused=fused_adamw_supported(device))
     criterion = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     n = len(y)
     times = []
     network.train()
     for _ in range(epochs):
+        _synchronize(device)
         start = time.perf_counter()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator).to(device)
         for i in range(0, n, batch_size):
             idx = order[i : i + batch_size]
             out = network([x[idx] for x in xs], mask[idx])
@@ -59,6 +71,7 @@ def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_de
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        _synchronize(device)
         times.append(time.perf_counter() - start)
     return times
 
@@ -85,20 +98,28 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--output", default=str(RESULTS / "training_speed.md"))
+    parser.add_argument("--device", default="cpu", help='"cpu" or "cuda"')
+    parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda, but PyTorch sees no CUDA device")
+    output = args.output or str(
+        RESULTS / ("training_speed.md" if device.type == "cpu" else "training_speed_cuda.md")
+    )
     epochs = args.epochs or (5 if args.quick else 20)
     repeats = args.repeats or (1 if args.quick else 3)
-    params = dict(hidden_dim=128, batch_size=128, lr=1e-3, weight_decay=1e-4)
+    params = dict(hidden_dim=128, batch_size=128, lr=1e-3, weight_decay=1e-4,
+                  device=args.device)
 
     X, y = load_mfeat(return_X_y=True)
     arrays = split_modalities(X)
     mask_np = observation_mask(arrays)
     schema = ModalitySchema(arrays, mask_np)
     blocks, _ = schema.encode(arrays, mask_np)
-    xs = [torch.from_numpy(b) for b in blocks]
-    mask = torch.from_numpy(mask_np)
-    y_t = torch.from_numpy(y)
+    xs = [torch.from_numpy(b).to(device) for b in blocks]
+    mask = torch.from_numpy(mask_np).to(device)
+    y_t = torch.from_numpy(y).to(device)
     flat = np.hstack(blocks)
 
     classes = all_fusion_estimators("classifier") if args.all else [
@@ -138,7 +159,9 @@ def main(argv=None):
         f"mfeat (2000 x 649, 6 modalities), hidden_dim=128, batch_size=128, AdamW; "
         f"{epochs} epochs x {repeats} repeats, median epoch (first epoch of each run "
         f"dropped). Machine: {platform.machine()}, {torch.get_num_threads()} torch "
-        f"threads, torch {torch.__version__}, CPU.",
+        f"threads, torch {torch.__version__}, "
+        + (torch.cuda.get_device_name(device) + " (our loop and the raw loop; "
+           "MLPClassifier on the CPU)." if device.type == "cuda" else "CPU."),
         "",
         "| estimator | parameters | ours ms/epoch | raw PyTorch loop ms/epoch | ours / raw | "
         f"MLPClassifier({params['hidden_dim']},) ms/epoch | ours / MLP | "
@@ -152,7 +175,7 @@ def main(argv=None):
             f"{ours_ms / matched_ms:.2f} |"
         )
     text = "\n".join(lines) + "\n"
-    write_results(text, args.output)
+    write_results(text, output)
     return 0
 
 

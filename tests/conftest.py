@@ -9,6 +9,21 @@ from sklearn_mmfusion.datasets import make_multimodal_classification
 FAST = dict(hidden_dim=16, max_epochs=15, batch_size=32, random_state=0)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "gpu: needs a CUDA device (run them alone with `pytest tests -m gpu`)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device; PyTorch sees none here")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     # Two CPU cores run the suite: one torch thread per test process avoids

@@ -326,7 +326,7 @@ def test_input_validation():
         ModalityCalibrator((2, 3), n_components=0)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
 def test_cuda(fitted):
     cal, _, (_, _, zs, mask) = fitted
     xs, m = to_tensors([z[:100] for z in zs], mask[:100])

@@ -193,7 +193,7 @@ np.save(sys.argv[3], est.transform(X))
 """
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_model_trained_on_gpu_loads_in_a_process_without_one(tmp_path):
     """The real thing, where a GPU is present: fit on CUDA, load and predict
     in a subprocess that cannot see any GPU (CUDA_VISIBLE_DEVICES="")."""
