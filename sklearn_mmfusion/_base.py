@@ -34,7 +34,6 @@ from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_feature_names,
     _check_sample_weight,
     _get_feature_names,
     check_array,
@@ -45,9 +44,9 @@ from sklearn.utils.validation import (
 from ._data import (
     ModalitySchema,
     as_container,
-    check_n_columns,
     iter_row_chunks,
     observation_mask,
+    split_fitted_input,
     split_modalities,
 )
 from ._net import (
@@ -195,15 +194,10 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def _split_input(self, X, *, reset):
         """Any X form -> (arrays, mask); at predict, check against the fit."""
-        X = as_container(X)
         if not reset:
             check_is_fitted(self, "module_")
-            if not isinstance(X, Mapping):
-                _check_feature_names(self, X, reset=False)
-                check_n_columns(X, self.n_features_in_, type(self).__name__)
-        arrays = split_modalities(X, self.modalities)
-        if not reset:
-            arrays = self.schema_.check(arrays, type(self).__name__)
+            return split_fitted_input(self, X)
+        arrays = split_modalities(as_container(X), self.modalities)
         return arrays, observation_mask(arrays)
 
     def _fit(self, X, y, sample_weight):

@@ -21,6 +21,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import _check_feature_names
 
 DEFAULT_NAME = "x"
 # Rows processed at a time by the validation and encoding passes, so that the
@@ -320,6 +321,28 @@ def check_n_columns(X, n_features_in, estimator_name):
             f"X has {X.shape[1]} features, but {estimator_name} is expecting "
             f"{n_features_in} features as input."
         )
+
+
+def split_fitted_input(estimator, X):
+    """Split ``X`` for a fitted ``estimator`` and check it against the fit.
+
+    The predict/transform-time form of :func:`split_modalities`: a 2-D ``X``
+    must have the columns seen at fit (names and count), and the modalities
+    must match ``estimator.schema_``.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        The modalities, in the order of the fit.
+    mask : ndarray of bool, shape (n_samples, n_modalities)
+    """
+    X = as_container(X)
+    if not isinstance(X, Mapping):
+        _check_feature_names(estimator, X, reset=False)
+        check_n_columns(X, estimator.n_features_in_, type(estimator).__name__)
+    arrays = split_modalities(X, estimator.modalities)
+    arrays = estimator.schema_.check(arrays, type(estimator).__name__)
+    return arrays, observation_mask(arrays)
 
 
 def _as_numeric_2d(value, name):

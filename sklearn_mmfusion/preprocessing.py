@@ -5,14 +5,14 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import _check_feature_names, _get_feature_names, check_is_fitted
+from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from ._data import (
     ModalityDict,
     ModalitySchema,
     as_container,
-    check_n_columns,
     observation_mask,
+    split_fitted_input,
     split_modalities,
 )
 
@@ -25,13 +25,7 @@ class _ModalityTransformer(TransformerMixin, BaseEstimator):
     def _split(self, X):
         """Split X at transform time and check it against what fit saw."""
         check_is_fitted(self, "schema_")
-        X = as_container(X)
-        if not isinstance(X, Mapping):
-            _check_feature_names(self, X, reset=False)
-            check_n_columns(X, self.n_features_in_, type(self).__name__)
-        arrays = split_modalities(X, self.modalities)
-        arrays = self.schema_.check(arrays, type(self).__name__)
-        return arrays, observation_mask(arrays)
+        return split_fitted_input(self, X)
 
     def _split_for_fit(self, X):
         """Split X at fit time; returns the arrays, mask and input attributes."""
