@@ -41,6 +41,7 @@ from _targets import (
     output_methods,
     outputs,
     primary_method,
+    target_for,
     to_table,
 )
 from skorch.callbacks import Callback
@@ -159,9 +160,10 @@ def check_fit_fails(name, X, y_class, y_reg, error, match, form="mapping",
     params = params or {}
     fit_params = fit_params or {}
     est = FACTORIES[name](**params)
-    y = _target(est, y_class, y_reg)
+    # No y for transformers; a y of None is the same call as no y.
+    y = target_for(est, y_class, y_reg)
     param_values = est.get_params()
-    args = (X,) if y is _NO_Y else (X, y)
+    args = (X,) if y is None else (X, y)
     check_fails_cleanly(lambda *a: est.fit(*a, **fit_params), args, error, match)
     assert fitted_attributes(est) == []
     assert est.get_params() == param_values
@@ -185,17 +187,6 @@ def refit_fails_cleanly(name, form, params, call, args, error, match):
     check_fails_cleanly(lambda *a: call(est, *a), args, error, match)
     est.set_params(**original)
     assert_untouched(est, attributes, X_fit, expected)
-
-
-_NO_Y = object()
-
-
-def _target(est, y_class, y_reg):
-    if isinstance(est, FusionClassifier):
-        return y_class
-    if isinstance(est, FusionRegressor):
-        return y_reg
-    return _NO_Y
 
 
 def check_predict_fails(name, X, error, match, form="mapping"):
