@@ -1,9 +1,8 @@
 """ConFu estimators: contrastive fusion with a supervised head, and the
 self-supervised embedder with cross-modal retrieval."""
 
-from numbers import Integral, Real
-
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch

@@ -23,7 +23,6 @@ _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 def _escape_plain(text):
     """Escape what rst would read as markup in plain (non-code) text."""
-    out, pos = [], 0
     spans = []
     for regex, fmt in ((_STRONG, "**{}**"), (_EMPHASIS, "*{}*")):
         for match in regex.finditer(text):
@@ -40,34 +39,36 @@ def _escape_plain(text):
         chunk = re.sub(r"(\w)_(?=\W|$)", r"\1\\_", chunk)
         return chunk
 
-    for start, end, value in kept:
-        out.append(escape(text[pos:start]))
-        out.append(value)
+    return _rewrite(text, kept, escape)
+
+
+def _rewrite(text, spans, convert_between):
+    """``text`` with each ``(start, end, replacement)`` of ``spans`` (sorted,
+    not overlapping) replaced, and ``convert_between`` applied to the rest."""
+    out, pos = [], 0
+    for start, end, replacement in spans:
+        out.append(convert_between(text[pos:start]))
+        out.append(replacement)
         pos = end
-    out.append(escape(text[pos:]))
+    out.append(convert_between(text[pos:]))
     return "".join(out)
 
 
 def _inline(text):
     """Markdown inline markup -> rst (code spans, links, bold, italics)."""
-    out, pos = [], 0
-    for match in _CODE_SPAN.finditer(text):
-        out.append(_links(text[pos : match.start()]))
+
+    def code_span(match):
         code = match.group(2).strip()
-        out.append(f"``{code}``" if code else "")
-        pos = match.end()
-    out.append(_links(text[pos:]))
-    return "".join(out)
+        return f"``{code}``" if code else ""
+
+    spans = [(m.start(), m.end(), code_span(m)) for m in _CODE_SPAN.finditer(text)]
+    return _rewrite(text, spans, _links)
 
 
 def _links(text):
-    out, pos = [], 0
-    for match in _LINK.finditer(text):
-        out.append(_escape_plain(text[pos : match.start()]))
-        out.append(f"`{match.group(1)} <{match.group(2)}>`__")
-        pos = match.end()
-    out.append(_escape_plain(text[pos:]))
-    return "".join(out)
+    spans = [(m.start(), m.end(), f"`{m.group(1)} <{m.group(2)}>`__")
+             for m in _LINK.finditer(text)]
+    return _rewrite(text, spans, _escape_plain)
 
 
 def _cells(line):
