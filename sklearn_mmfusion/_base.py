@@ -18,7 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
@@ -44,6 +44,7 @@ from sklearn.utils.validation import (
 from ._data import (
     ModalitySchema,
     as_container,
+    is_modality_mapping,
     iter_row_chunks,
     observation_mask,
     split_fitted_input,
@@ -56,6 +57,8 @@ from ._net import (
     StopOnDivergence,
     TensorBatches,
     TrainingDivergedError,
+    as_input_tensor,
+    dense_input,
     diverged_error,
     float32_default,
 )
@@ -70,6 +73,21 @@ _TRAINING_LOCK = threading.RLock()
 # Rows per forward pass at predict/transform time: large enough to keep the
 # device busy, small enough that the temporaries stay a few hundred MB.
 PREDICT_BATCH_ROWS = 8192
+
+# Early stopping watches the held-out loss only when the held-out set has at
+# least this many samples: on fewer, the validation loss is noise (a 40-sample
+# data set held out 4 samples and stopped on a near-constant model). Below it
+# the full ``max_epochs`` schedule is trained on all the data instead.
+MIN_VALIDATION_SAMPLES = 50
+
+
+def auto_hidden_dim(n_samples):
+    """Default width: the power of two nearest ``3 * sqrt(n_samples)``, in
+    [32, 256] (32 for 100 samples, 64 for 400, 128 for 1,000-3,000, 256 from
+    about 8,000), so that a small data set does not get a network of
+    hundreds of thousands of parameters."""
+    width = 2 ** round(np.log2(3.0 * np.sqrt(max(n_samples, 1))))
+    return int(np.clip(width, 32, 256))
 
 estimator_params = dataclasses.dataclass(kw_only=True, repr=False, eq=False)
 """Class decorator: turn annotated class attributes into ``__init__`` keywords."""
@@ -125,11 +143,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     """
 
     modalities: Mapping | None = None
-    hidden_dim: int = 128
+    hidden_dim: int | str = "auto"
     dropout: float = 0.1
     modality_dropout: float = 0.0
     missing: str = "mask"
-    standardize: bool = True
+    scaling: str | None = "robust"
     max_epochs: int = 200
     batch_size: int = 128
     lr: float = 1e-3
@@ -144,11 +162,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     _parameter_constraints = {
         "modalities": [Mapping, None],
-        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "missing": [StrOptions({"mask", "zero", "calibrated"})],
-        "standardize": ["boolean"],
+        "scaling": [StrOptions({"robust", "standard"}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -168,19 +186,21 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     # -- what subclasses provide ------------------------------------------
 
-    def _network_kwargs(self):
+    def _network_kwargs(self, hidden_dim):
         """Keyword arguments of ``_network`` besides the dimensions."""
         params = {name: getattr(self, name) for name in self._network_params}
         return dict(
-            hidden_dim=self.hidden_dim,
+            hidden_dim=hidden_dim,
             dropout=self.dropout,
             missing=self.missing,
             modality_dropout=self.modality_dropout,
             **params,
         )
 
-    def _build_network(self, modality_dims, n_outputs):
-        return self._network(modality_dims, n_outputs, **self._network_kwargs())
+    def _resolve_hidden_dim(self, n_samples):
+        if self.hidden_dim == "auto":
+            return auto_hidden_dim(n_samples)
+        return int(self.hidden_dim)
 
     def _aux_weight(self):
         """Weight of the network's auxiliary (e.g. contrastive) loss."""
@@ -196,8 +216,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         """Any X form -> (arrays, mask); at predict, check against the fit."""
         if not reset:
             check_is_fitted(self, "module_")
-            return split_fitted_input(self, X)
-        arrays = split_modalities(as_container(X), self.modalities)
+            return split_fitted_input(self, X, accept_sparse=True)
+        arrays = split_modalities(as_container(X), self.modalities, accept_sparse=True)
         return arrays, observation_mask(arrays)
 
     def _fit(self, X, y, sample_weight):
@@ -215,20 +235,31 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
             )
         sample_weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
-        schema = ModalitySchema(arrays, mask, standardize=self.standardize)
+        schema = ModalitySchema(arrays, mask, scaling=self.scaling)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
         blocks, mask_all = schema.encode(arrays, mask)
         dataset = TensorBatches(
-            [torch.from_numpy(b).to(device) for b in blocks],
+            [as_input_tensor(b, device) for b in blocks],
             torch.from_numpy(mask_all).to(device),
             None if target is None else torch.from_numpy(target).to(device),
             torch.from_numpy(sample_weight).to(device),
         )
-        train_split = self._validation_split(n_samples, target_attrs, seed)
+        train_split, n_validation = self._validation_split(n_samples, target_attrs, seed)
+        n_train = n_samples - n_validation
+        hidden_dim = self._resolve_hidden_dim(n_train)
+        network_kwargs = self._network_kwargs(hidden_dim)
 
-        callbacks = [("stop_on_divergence", StopOnDivergence())]
+        callbacks = [
+            ("stop_on_divergence", StopOnDivergence()),
+            # Cosine decay of the learning rate over the whole schedule: the
+            # last epochs of a run without early stopping take small steps.
+            ("lr_schedule", LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                T_max=self.max_epochs, eta_min=self.lr * 0.01,
+            )),
+        ]
         if self.missing == "calibrated":
             callbacks.append(("refresh_calibration", RefreshCalibration()))
         if train_split is not None:
@@ -245,11 +276,12 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         with _TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), \
                 float32_default():
             torch.manual_seed(seed)
-            module = self._build_network(schema.widths, n_outputs)
+            module = self._network(schema.widths, n_outputs, **network_kwargs)
             net = FusionNet(
                 module=module,
                 criterion=self._criterion,
                 criterion__reduction="none",
+                **self._criterion_kwargs(),
                 optimizer=torch.optim.AdamW,
                 optimizer__weight_decay=self.weight_decay,
                 optimizer__fused=fused_adamw_supported(device),
@@ -282,13 +314,16 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._network_init_ = {
             "modality_dims": list(schema.widths),
             "n_outputs": int(n_outputs),
-            "kwargs": self._network_kwargs(),
+            "kwargs": network_kwargs,
         }
+        self.hidden_dim_ = hidden_dim
+        self.early_stopping_ = train_split is not None
+        self.n_validation_ = n_validation
         self.modalities_ = list(schema.names)
         self.n_features_in_ = (
-            X.shape[1] if not isinstance(X, Mapping) else schema.n_features
+            X.shape[1] if not is_modality_mapping(X) else schema.n_features
         )
-        feature_names = _get_feature_names(X) if not isinstance(X, Mapping) else None
+        feature_names = _get_feature_names(X) if not is_modality_mapping(X) else None
         if feature_names is not None:
             self.feature_names_in_ = feature_names
         elif hasattr(self, "feature_names_in_"):
@@ -306,13 +341,25 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             setattr(self, name, value)
         return self
 
+    def _criterion_kwargs(self):
+        """Extra keyword arguments of the criterion (none here)."""
+        return {}
+
     def _validation_split(self, n_samples, target_attrs, seed):
-        """A skorch ``train_split`` holding out ``validation_fraction``, or None."""
+        """``(train_split, n_validation)``: a skorch ``train_split`` holding out
+        ``validation_fraction``, or ``(None, 0)`` without early stopping or
+        when the held-out set would have fewer than ``MIN_VALIDATION_SAMPLES``."""
         if not self.early_stopping:
-            return None
+            return None, 0
         n_valid = int(round(self.validation_fraction * n_samples))
-        if n_valid < 1 or n_samples - n_valid < 1:
-            return None
+        if n_valid < MIN_VALIDATION_SAMPLES or n_samples - n_valid < 1:
+            if self.verbose:
+                print(
+                    f"{type(self).__name__}: {n_valid} validation samples are too few "
+                    f"for early stopping (< {MIN_VALIDATION_SAMPLES}); training all "
+                    f"{self.max_epochs} epochs on all {n_samples} samples."
+                )
+            return None, 0
         stratify = target_attrs.get("_stratify")
         if stratify is not None:
             counts = np.bincount(stratify)
@@ -326,7 +373,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         def split(dataset, y=None, **fit_params):
             return dataset.subset(train_idx), dataset.subset(valid_idx)
 
-        return split
+        return split, n_valid
 
     def _prepare_weight(self, sample_weight, n_samples, target_attrs):
         if sample_weight is not None:
@@ -358,7 +405,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 blocks, chunk_mask = self.schema_.encode(arrays, mask, part)
                 out = compute(
                     module,
-                    [torch.from_numpy(b).to(device) for b in blocks],
+                    [dense_input(b, device) for b in blocks],
                     torch.from_numpy(chunk_mask).to(device),
                 )
                 values = out.float().cpu().numpy()
@@ -427,6 +474,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.dict = True
+        tags.input_tags.sparse = True
         if tags.transformer_tags is not None:
             # transform returns float32 whatever the input dtype.
             tags.transformer_tags.preserves_dtype = []
@@ -438,11 +486,17 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
     """Classification flavour: cross-entropy, labels of any type, ``predict_proba``."""
 
     class_weight: dict | str | None = None
+    label_smoothing: float = 0.1
 
     _parameter_constraints = merge_constraints(
-        BaseFusion, class_weight=[StrOptions({"balanced"}), dict, None]
+        BaseFusion,
+        class_weight=[StrOptions({"balanced"}), dict, None],
+        label_smoothing=[Interval(Real, 0, 1, closed="left")],
     )
     _criterion = torch.nn.CrossEntropyLoss
+
+    def _criterion_kwargs(self):
+        return {"criterion__label_smoothing": self.label_smoothing}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -39,8 +39,10 @@ class ConcatFusionClassifier(FusionClassifier):
     >>> clf = ConcatFusionClassifier(max_epochs=30, random_state=0).fit(X, y)
     >>> clf.predict(X[:3]).shape
     (3,)
+    >>> clf.hidden_dim_  # "auto": sized for 200 samples
+    32
     >>> clf.transform(X[:3]).shape
-    (3, 128)
+    (3, 32)
     """
 
     _network = ConcatFusion

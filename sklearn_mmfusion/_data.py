@@ -130,6 +130,12 @@ def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "columns")
 
 
+def is_modality_mapping(X):
+    """Whether ``X`` is a mapping of modalities (a scipy DOK matrix is a dict
+    too, but a 2-D table)."""
+    return isinstance(X, Mapping) and not sp.issparse(X)
+
+
 # ---------------------------------------------------------------------------
 # 1. Any X form -> ordered {name: 2-D numeric ndarray}
 # ---------------------------------------------------------------------------
@@ -148,7 +154,7 @@ def as_container(X):
     return _asarray(X, "X") if not isinstance(X, np.ndarray) else X
 
 
-def split_modalities(X, modalities=None):
+def split_modalities(X, modalities=None, *, accept_sparse=False):
     """Return ``X`` as an ordered ``{name: 2-D numeric ndarray}``.
 
     Parameters
@@ -175,12 +181,12 @@ def split_modalities(X, modalities=None):
         features, or an invalid ``modalities`` spec, naming the modality.
     """
     X = as_container(X)
-    if sp.issparse(X):
+    if sp.issparse(X) and not accept_sparse:
         raise TypeError(
-            "Sparse input is not supported: pass a dense array (X.toarray()) or a "
-            "mapping of dense modality arrays."
+            "Sparse input is not supported here: pass a dense array (X.toarray()) "
+            "or a mapping of dense modality arrays."
         )
-    if isinstance(X, Mapping):
+    if is_modality_mapping(X):
         if modalities is not None:
             raise ValueError(
                 "`modalities` splits a 2-D array or DataFrame into modalities, but X "
@@ -197,10 +203,10 @@ def split_modalities(X, modalities=None):
                     f"Modality names must be strings; got {name!r} of type "
                     f"{type(name).__name__}. Rename it, e.g. {{str({name!r}): ...}}."
                 )
-            arrays[name] = _as_numeric_2d(value, name)
+            arrays[name] = _as_numeric_2d(value, name, accept_sparse)
     else:
         arrays = {
-            name: _as_numeric_2d(block, name)
+            name: _as_numeric_2d(block, name, accept_sparse)
             for name, block in _split_2d(X, modalities).items()
         }
     _check_lengths(arrays)
@@ -212,6 +218,8 @@ def split_modalities(X, modalities=None):
 def _split_2d(X, modalities):
     """Split a 2-D array or DataFrame into column blocks by the spec."""
     is_df = _is_dataframe(X)
+    if sp.issparse(X):
+        X = sp.csc_array(X) if modalities is not None else X  # fast column slicing
     if not is_df:
         if X.dtype.kind == "c":
             raise ValueError("Complex data not supported; pass real-valued features.")
@@ -323,7 +331,7 @@ def check_n_columns(X, n_features_in, estimator_name):
         )
 
 
-def split_fitted_input(estimator, X):
+def split_fitted_input(estimator, X, *, accept_sparse=False):
     """Split ``X`` for a fitted ``estimator`` and check it against the fit.
 
     The predict/transform-time form of :func:`split_modalities`: a 2-D ``X``
@@ -337,27 +345,30 @@ def split_fitted_input(estimator, X):
     mask : ndarray of bool, shape (n_samples, n_modalities)
     """
     X = as_container(X)
-    if not isinstance(X, Mapping):
+    if not is_modality_mapping(X):
         _check_feature_names(estimator, X, reset=False)
         check_n_columns(X, estimator.n_features_in_, type(estimator).__name__)
-    arrays = split_modalities(X, estimator.modalities)
+    arrays = split_modalities(X, estimator.modalities, accept_sparse=accept_sparse)
     arrays = estimator.schema_.check(arrays, type(estimator).__name__)
     return arrays, observation_mask(arrays)
 
 
-def _as_numeric_2d(value, name):
-    """Convert one modality to a 2-D float ndarray, with errors naming it."""
+def _as_numeric_2d(value, name, accept_sparse=False):
+    """Convert one modality to a 2-D float ndarray (or, with ``accept_sparse``,
+    a float CSR matrix), with errors naming it."""
     where = f"Modality {name!r}"
-    if isinstance(value, Mapping):
+    if is_modality_mapping(value):
         raise TypeError(
             f"{where} is a nested mapping; each modality must be a 2-D array of "
             "shape (n_samples, n_features)."
         )
     if sp.issparse(value):
-        raise TypeError(
-            f"{where} is a sparse matrix, which is not supported; pass a dense "
-            "array (.toarray())."
-        )
+        if not accept_sparse:
+            raise TypeError(
+                f"{where} is a sparse matrix, which is not supported here; pass a "
+                "dense array (.toarray())."
+            )
+        return _as_sparse_float(value, where)
     if _is_dataframe(value):
         for column, dtype in value.dtypes.items():
             kind = getattr(dtype, "kind", "O")
@@ -404,6 +415,29 @@ def _as_numeric_2d(value, name):
     return array
 
 
+def _as_sparse_float(value, where):
+    """A scipy.sparse modality as a float CSR array (a copy only if needed)."""
+    if value.dtype.kind == "c":
+        raise ValueError(f"{where}: Complex data not supported; pass real-valued features.")
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{where} holds non-numeric data (dtype {value.dtype}).")
+    if value.ndim != 2:
+        raise ValueError(f"{where} must be 2-D (n_samples, n_features); got shape {value.shape}.")
+    if value.shape[1] == 0:
+        raise ValueError(
+            f"{where}: found array with 0 feature(s) (shape={value.shape}) while a "
+            "minimum of 1 is required."
+        )
+    dtype = value.dtype if value.dtype.kind == "f" else np.float64
+    array = sp.csr_array(value, dtype=dtype)
+    if not array.has_canonical_format:
+        # One stored entry per cell (the mask counts them), in a copy: the
+        # caller's matrix is never written to.
+        array = array.copy()
+        array.sum_duplicates()
+    return array
+
+
 def _asarray(value, where):
     try:
         return np.asarray(value)
@@ -434,6 +468,15 @@ def iter_row_chunks(n_rows, chunk=_CHUNK_ROWS):
 
 def _check_finite_or_nan(array, name):
     """NaN marks missing values; +/-inf is always an error."""
+    if sp.issparse(array):
+        if np.isinf(array.data).any():
+            row = int(np.searchsorted(array.indptr, np.flatnonzero(np.isinf(array.data))[0],
+                                      side="right") - 1)
+            raise ValueError(
+                f"Modality {name!r} contains infinity at row {row}. Input contains "
+                "infinity or a value too large; use NaN for a missing value."
+            )
+        return
     for rows in iter_row_chunks(array.shape[0]):
         if np.isinf(array[rows]).any():
             where = np.argwhere(np.isinf(array[rows]))[0]
@@ -457,6 +500,12 @@ def observation_mask(arrays):
     mask = np.empty((n, len(names)), dtype=bool)
     for m, name in enumerate(names):
         array = arrays[name]
+        if sp.issparse(array):
+            # A sparse row is missing when every one of its columns is a stored NaN.
+            row_of_entry = np.repeat(np.arange(n), np.diff(array.indptr))
+            nan_per_row = np.bincount(row_of_entry[np.isnan(array.data)], minlength=n)
+            mask[:, m] = nan_per_row != array.shape[1]
+            continue
         for rows in iter_row_chunks(n):
             mask[rows, m] = ~np.isnan(array[rows]).all(axis=1)
     return mask
@@ -467,31 +516,68 @@ def observation_mask(arrays):
 # ---------------------------------------------------------------------------
 
 
+SCALINGS = ("robust", "standard")
+
+# Smooth clipping (RealMLP-TD, Holzmueller et al. 2024) after robust scaling:
+# x / sqrt(1 + (x / c)^2) is the identity near 0 and tends to +/-c, so a
+# heavy-tailed feature's outliers cannot dominate the first layer.
+SMOOTH_CLIP = 3.0
+
+
+def smooth_clip(values, bound=SMOOTH_CLIP):
+    """``values / sqrt(1 + (values / bound) ** 2)``, elementwise (new array)."""
+    return values / np.sqrt(1.0 + np.square(values / bound))
+
+
 class ModalitySchema:
     """What an estimator learns about its input at fit, and how it encodes it.
 
     Parameters
     ----------
-    arrays : dict of str to ndarray
+    arrays : dict of str to ndarray or scipy.sparse matrix
         Output of :func:`split_modalities` on the training data.
     mask : ndarray of shape (n_samples, M)
         Output of :func:`observation_mask`.
-    standardize : bool, default=True
-        Scale each feature to zero mean and unit variance over the present
-        rows. Partial NaNs are always imputed with the training mean.
+    scaling : {"robust", "standard"} or None, default="standard"
+        Per-feature scaling learned on the present rows:
+
+        - ``"robust"``: subtract the median, divide by the interquartile
+          range, then smooth-clip to (-3, 3) (RealMLP-TD's robust scaling:
+          heavy tails and outliers are bounded, the bulk of the distribution
+          is kept linear). A column whose IQR is 0 (its bulk is one value:
+          counts of rare words, indicators) is divided by its standard
+          deviation instead and not clipped, since its informative values
+          are exactly the rare ones;
+        - ``"standard"``: zero mean, unit variance;
+        - ``None``: no scaling.
+
+        Sparse modalities are never centred (that would densify them): they
+        are only divided by their standard deviation, and stay sparse.
+        A NaN inside a present row (a missing feature) is always imputed with
+        the feature's training mean, before scaling.
 
     Attributes
     ----------
     names : list of str
     widths : list of int
-    means, scales : list of ndarray
+    sparse : list of bool
+        Whether each modality was given as a ``scipy.sparse`` matrix.
+    means : list of ndarray
+        Training mean of each feature (the imputation value).
+    centers, scales : list of ndarray
+        ``(x - center) / scale`` is the scaled feature.
+    clipped : list of ndarray of bool
+        Features that are smooth-clipped after scaling.
     """
 
-    def __init__(self, arrays, mask, standardize=True):
+    def __init__(self, arrays, mask, scaling="standard"):
+        if scaling is not None and scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS} or None; got {scaling!r}.")
         self.names = list(arrays)
         self.widths = [arrays[name].shape[1] for name in self.names]
-        self.standardize = standardize
-        self.means, self.scales = [], []
+        self.sparse = [bool(sp.issparse(arrays[name])) for name in self.names]
+        self.scaling = scaling
+        self.means, self.centers, self.scales, self.clipped = [], [], [], []
         for m, name in enumerate(self.names):
             present = arrays[name][mask[:, m]]
             if present.shape[0] == 0:
@@ -500,21 +586,16 @@ class ModalitySchema:
                     "sample, so nothing can be learned from it; drop it from X or "
                     "provide samples where it is observed."
                 )
-            present = present.astype(np.float64)
-            with warnings.catch_warnings():
-                # A feature that is NaN in every present row gets mean 0, scale 1.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                mean = np.nanmean(present, axis=0)
-                scale = np.nanstd(present, axis=0)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-            scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+            stats = _sparse_statistics if self.sparse[m] else _dense_statistics
+            mean, center, scale, clipped = stats(present, scaling)
             self.means.append(mean)
-            self.scales.append(scale if standardize else np.ones_like(scale))
+            self.centers.append(center)
+            self.scales.append(scale)
+            self.clipped.append(clipped)
 
     @property
     def n_features(self):
         return int(sum(self.widths))
-
     def check(self, arrays, estimator_name="the estimator"):
         """Raise a ValueError naming the modality if ``arrays`` do not match.
 
@@ -552,25 +633,92 @@ class ModalitySchema:
     def encode(self, arrays, mask, rows=slice(None)):
         """Encode ``rows`` into finite float32 blocks.
 
-        Present rows are standardised (if enabled) with partial NaNs set to the
-        training mean; missing rows are zeros (the mask tells them apart).
+        Present rows are scaled (see ``scaling``) with partial NaNs set to the
+        training mean first; missing rows are zeros (the mask tells them
+        apart). A sparse modality gives a float32 CSR matrix.
 
         Returns
         -------
-        blocks : list of ndarray of shape (n_rows, d_m), float32
+        blocks : list of ndarray of shape (n_rows, d_m), float32, or CSR matrix
         mask : ndarray of shape (n_rows, M), bool
         """
         blocks = []
         sub_mask = mask[rows]
         for m, name in enumerate(self.names):
-            with np.errstate(over="ignore", invalid="ignore"):  # reported just below
-                values = (arrays[name][rows] - self.means[m]) / self.scales[m]
-                keep = sub_mask[:, m : m + 1] & ~np.isnan(values)
-                block = np.where(keep, values, 0.0).astype(np.float32)
-            if not np.isfinite(block).all():
+            values = arrays[name][rows]
+            if sp.issparse(values) and self.centers[m].any():
+                values = values.toarray()  # fitted dense and centred: encode densely
+            encode = self._encode_sparse if sp.issparse(values) else self._encode_dense
+            block = encode(m, values, sub_mask[:, m])
+            values = block.data if sp.issparse(block) else block
+            if not np.isfinite(values).all():
                 raise ValueError(
                     f"Modality {name!r} has values too large for float32 after "
                     "scaling; rescale the features."
                 )
             blocks.append(block)
         return blocks, sub_mask
+
+    def _encode_dense(self, m, values, present):
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by encode
+            values = np.where(np.isnan(values), self.means[m], values)
+            values = (values - self.centers[m]) / self.scales[m]
+            if self.clipped[m].any():
+                values = np.where(self.clipped[m], smooth_clip(values), values)
+            return np.where(present[:, None], values, 0.0).astype(np.float32)
+
+    def _encode_sparse(self, m, values, present):
+        values = sp.csr_array(values, dtype=np.float32, copy=True)
+        nan = np.isnan(values.data)
+        if nan.any():  # a missing feature: the training mean (column of the entry)
+            values.data[nan] = self.means[m][values.indices[nan]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            values.data /= self.scales[m][values.indices]
+        # Missing rows: all zeros (a row scaling keeps the matrix sparse).
+        values = sp.csr_array(sp.diags_array(present.astype(np.float32)) @ values)
+        values.eliminate_zeros()
+        return values
+
+
+def _dense_statistics(present, scaling):
+    """(mean, center, scale, clipped) of each feature over the present rows."""
+    present = present.astype(np.float64)
+    with warnings.catch_warnings():
+        # A feature that is NaN in every present row gets mean 0, scale 1.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(present, axis=0)
+        clipped = np.zeros(mean.shape, dtype=bool)
+        if scaling == "robust":
+            q25, center, q75 = np.nanpercentile(present, [25, 50, 75], axis=0)
+            iqr = q75 - q25
+            clipped = iqr > 1e-12
+            deviation = np.sqrt(np.nanmean(np.square(present - center), axis=0))
+            scale = np.where(clipped, iqr, deviation)
+        elif scaling == "standard":
+            center, scale = mean, np.nanstd(present, axis=0)
+        else:
+            center, scale = np.zeros_like(mean), np.ones_like(mean)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    center = np.where(np.isfinite(center), center, 0.0)
+    scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+    return mean, center, scale, clipped & np.isfinite(center)
+
+
+def _sparse_statistics(present, scaling):
+    """(mean, center, scale, clipped) of each column of a sparse modality: no
+    centring, no clipping. ``"robust"`` divides by the root mean square (the
+    deviation around 0, the median of a mostly-zero column, whose IQR is 0:
+    as a dense twin is scaled), ``"standard"`` by the standard deviation."""
+    present = sp.csr_array(present, dtype=np.float64, copy=True)
+    present.data[np.isnan(present.data)] = 0.0
+    n = present.shape[0]
+    mean = np.asarray(present.sum(axis=0)).ravel() / n
+    mean_sq = np.asarray(present.multiply(present).sum(axis=0)).ravel() / n
+    if scaling is None:
+        scale = np.ones_like(mean)
+    elif scaling == "robust":  # deviation around 0, a mostly-zero column's median
+        scale = np.sqrt(mean_sq)
+    else:
+        scale = np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+    scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+    return mean, np.zeros_like(mean), scale, np.zeros(mean.shape, dtype=bool)

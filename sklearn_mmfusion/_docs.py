@@ -12,8 +12,11 @@ DOCS["fusion_parameters"] = """\
         maps to its columns (names, integer positions or a ``slice``). Leave
         ``None`` when ``X`` is a mapping of modality arrays; with a 2-D ``X`` and
         ``None``, all columns form one modality ``"x"``.
-    hidden_dim : int, default=128
+    hidden_dim : int or "auto", default="auto"
         Width of the modality encodings and of the fused representation.
+        ``"auto"`` follows the number of training samples: the power of two
+        nearest ``3 * sqrt(n)``, between 32 and 256 (32 for about 100
+        samples, 128 for 1,000-3,000); the width used is ``hidden_dim_``.
     dropout : float, default=0.1
         Dropout probability inside the network.
     modality_dropout : float, default=0.0
@@ -25,10 +28,15 @@ DOCS["fusion_parameters"] = """\
         from the observed modalities (``"calibrated"``): a shared-latent model
         of the encodings, fitted by EM before training and refreshed after
         each epoch; the imputations are detached (a closed-form step).
-    standardize : bool, default=True
-        Scale each feature to zero mean and unit variance over the rows where
-        its modality is present. NaNs inside a present row are always imputed
-        with the feature's training mean.
+    scaling : {"robust", "standard"} or None, default="robust"
+        Per-feature scaling learned on the rows where the modality is present.
+        ``"robust"`` (RealMLP-TD's): subtract the median, divide by the
+        interquartile range, then smooth-clip to (-3, 3), so heavy tails and
+        outliers stay bounded; ``"standard"``: zero mean, unit variance;
+        ``None``: raw values. A ``scipy.sparse`` modality is only divided by
+        its scale (half its range, or its standard deviation), never centred,
+        and stays sparse up to the first layer. NaNs inside a present row are
+        always imputed with the feature's training mean.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=128
@@ -40,7 +48,11 @@ DOCS["fusion_parameters"] = """\
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers) and stop when its loss has not improved for ``patience``
-        epochs, restoring the best weights.
+        epochs, restoring the best weights. Only when the held-out set has at
+        least 50 samples: on fewer, its loss is noise, so the whole
+        ``max_epochs`` schedule is trained on all the data instead
+        (``early_stopping_`` and ``n_validation_`` say which happened). The
+        learning rate follows a cosine decay over ``max_epochs`` either way.
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
     patience : int, default=10
@@ -60,7 +72,12 @@ DOCS["fusion_parameters"] = """\
 DOCS["classifier_parameters"] = """\
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; ``"balanced"``
-        weights inversely to class frequencies."""
+        weights inversely to class frequencies.
+    label_smoothing : float, default=0.1
+        Label smoothing of the cross-entropy (as RealMLP-TD trains): the
+        target puts ``1 - label_smoothing`` on the true class and spreads the
+        rest evenly, which keeps logits from growing without bound on small
+        or separable data."""
 
 DOCS["fitted_attributes"] = """\
     modalities_ : list of str
@@ -75,7 +92,13 @@ DOCS["fitted_attributes"] = """\
         Per-epoch ``train_loss``, ``valid_loss`` (with early stopping) and
         durations; e.g. ``history_[:, "train_loss"]``.
     n_iter_ : int
-        Number of epochs trained."""
+        Number of epochs trained.
+    hidden_dim_ : int
+        Width of the network (``hidden_dim``, or the ``"auto"`` choice).
+    early_stopping_ : bool
+        Whether early stopping was used (see ``early_stopping``).
+    n_validation_ : int
+        Samples held out for early stopping (0 without it)."""
 
 DOCS["classifier_attributes"] = """\
     classes_ : ndarray of shape (n_classes,)

@@ -10,6 +10,7 @@ import contextlib
 import math
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
@@ -17,6 +18,7 @@ from skorch.callbacks import Callback
 __all__ = [
     "BatchIterator",
     "FusionNet",
+    "SparseRows",
     "RefreshCalibration",
     "TensorBatches",
     "TrainingDivergedError",
@@ -40,6 +42,50 @@ def float32_default():
         yield
     finally:
         torch.set_default_dtype(previous)
+
+
+class SparseRows:
+    """A sparse modality kept as a scipy CSR matrix, densified batch by batch.
+
+    The whole data set stays sparse (memory proportional to its non-zeros);
+    only the rows of one batch become a dense tensor, right before the
+    network's first layer. Indexing takes what :class:`TensorBatches` gives
+    (an index tensor or a slice) and returns a float32 tensor on ``device``.
+    """
+
+    def __init__(self, matrix, device):
+        self.matrix = sp.csr_array(matrix, dtype=np.float32)
+        self.device = torch.device(device)
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    def __getitem__(self, rows):
+        if isinstance(rows, torch.Tensor):
+            rows = rows.cpu().numpy()
+        dense = self.matrix[rows].toarray()
+        return torch.from_numpy(dense).to(self.device)
+
+    def subset(self, rows):
+        if isinstance(rows, torch.Tensor):
+            rows = rows.cpu().numpy()
+        return SparseRows(self.matrix[rows], self.device)
+
+
+def as_input_tensor(block, device):
+    """An encoded block as what the networks read: a dense float32 tensor on
+    ``device``, or :class:`SparseRows` for a sparse block."""
+    if sp.issparse(block):
+        return SparseRows(block, device)
+    return torch.from_numpy(block).to(device)
+
+
+def dense_input(block, device):
+    """An encoded block (dense or sparse) as one dense tensor on ``device``."""
+    if sp.issparse(block):
+        block = block.toarray()
+    return torch.from_numpy(block).to(device)
 
 
 class TensorBatches(torch.utils.data.Dataset):
@@ -76,7 +122,8 @@ class TensorBatches(torch.utils.data.Dataset):
         rows = torch.as_tensor(rows, device=self.mask.device)
         target = self.target[rows] if self.target is not None else None
         return TensorBatches(
-            [x[rows] for x in self.inputs], self.mask[rows], target, self.weight[rows]
+            [x.subset(rows) if isinstance(x, SparseRows) else x[rows] for x in self.inputs],
+            self.mask[rows], target, self.weight[rows],
         )
 
 
@@ -118,7 +165,7 @@ def diverged_error(epoch, what, lr):
     return TrainingDivergedError(
         f"Training diverged at epoch {epoch}: {what}. Use a smaller learning "
         f"rate (lr={lr:g} now, try lr={lr / 10:g}), or check the input scale "
-        "(standardize=True)."
+        "(scaling='robust')."
     )
 
 

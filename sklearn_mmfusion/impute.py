@@ -213,7 +213,9 @@ class CalibratedModalityImputer(_ModalityTransformer):
         self : object
         """
         arrays, mask, attrs = self._split_for_fit(X)
-        schema = ModalitySchema(arrays, mask, standardize=self.standardize)
+        schema = ModalitySchema(
+            arrays, mask, scaling="standard" if self.standardize else None
+        )
         names = attrs["modalities_"]
         n_samples, n_features = mask.shape[0], schema.n_features
         q = max(1, min(self.n_components, n_features - 1, n_samples - 1))
@@ -279,12 +281,12 @@ class CalibratedModalityImputer(_ModalityTransformer):
         out = {}
         for m, name in enumerate(self.modalities_):
             block = np.array(arrays[name], dtype=np.float64)  # a copy
-            mean, scale = schema.means[m], schema.scales[m]
+            center, scale = schema.centers[m], schema.scales[m]
             # Partial NaNs of the present rows: the training mean.
-            block = np.where(np.isnan(block), mean, block)
+            block = np.where(np.isnan(block), schema.means[m], block)
             missing = ~mask[:, m]
             if missing.any():
-                block[missing] = filled[m][missing].numpy() * scale + mean
+                block[missing] = filled[m][missing].numpy() * scale + center
             out[name] = block
         if isinstance(X, Mapping):
             return _ImputedModalityDict(out)

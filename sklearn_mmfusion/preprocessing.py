@@ -32,7 +32,7 @@ class _ModalityTransformer(TransformerMixin, BaseEstimator):
         X = as_container(X)
         arrays = split_modalities(X, self.modalities)
         mask = observation_mask(arrays)
-        schema = ModalitySchema(arrays, mask, standardize=False)
+        schema = ModalitySchema(arrays, mask, scaling=None)
         attrs = {
             "schema_": schema,
             "modalities_": list(arrays),

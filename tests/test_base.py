@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_mmfusion import PerModality
 from sklearn_mmfusion._discovery import all_fusion_estimators
+from sklearn_mmfusion.datasets import make_multimodal_classification
 
 CLASSIFIERS = all_fusion_estimators("classifier")
 REGRESSORS = all_fusion_estimators("regressor")
@@ -107,7 +108,10 @@ def test_string_labels_and_class_weight(Est, multimodal_data):
 def test_early_stopping_and_history(Est, multimodal_data):
     X, y = multimodal_data
     y = _target(Est, X, y)
-    est = Est(hidden_dim=16, max_epochs=200, patience=3, lr=1e-2, random_state=0).fit(X, y)
+    # 25% of 240 samples: 60 held out, enough for early stopping (>= 50).
+    est = Est(hidden_dim=16, max_epochs=200, patience=3, lr=1e-2, validation_fraction=0.25,
+              random_state=0).fit(X, y)
+    assert est.early_stopping_ and est.n_validation_ == 60
     assert est.n_iter_ < 200
     valid = est.history_[:, "valid_loss"]
     assert len(valid) == est.n_iter_
@@ -136,7 +140,7 @@ def test_sample_weight_changes_the_fit(Est, multimodal_data):
 def test_pipeline_with_per_modality_scaler(Est, multimodal_data):
     X, y = multimodal_data
     y = _target(Est, X, y)
-    pipe = make_pipeline(PerModality(StandardScaler()), Est(**FAST, standardize=False))
+    pipe = make_pipeline(PerModality(StandardScaler()), Est(**FAST, scaling=None))
     pipe.fit(with_missing(X), y)
     assert pipe.predict(X).shape == (len(y),)
 
@@ -178,3 +182,55 @@ def test_calibrated_missing_modalities(Est, multimodal_data):
     assert np.isfinite(est.transform(Xm)).all() and pred.shape == (len(y),)
     masked = Est(**FAST, missing="mask").fit(Xm, y)
     assert not np.array_equal(est.transform(Xm), masked.transform(Xm))
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS)
+def test_small_data_trains_the_schedule_instead_of_collapsing(Est):
+    """40 samples, 5 classes: 10% would hold out 4 samples, whose loss is
+    noise; the estimator says it trained without early stopping and learns."""
+    X, y = make_multimodal_classification(
+        n_samples=140, modality_dims=(6, 5, 4), n_informative=2, n_classes=5,
+        class_sep=2.0, flip_y=0.0, random_state=3,
+    )
+    train, test = np.arange(40), np.arange(40, 140)
+    assert len(np.unique(y[train])) == 5
+    est = Est(random_state=0, max_epochs=100).fit(X[train], y[train])
+    assert not est.early_stopping_ and est.n_validation_ == 0
+    assert est.n_iter_ == 100  # the whole schedule
+    assert "valid_loss" not in est.history_[-1]
+    assert est.hidden_dim_ == 32  # sized for 40 samples, not 128
+    majority = np.bincount(y[test]).max() / len(test)
+    pred = est.predict(X[test])
+    assert len(np.unique(pred)) >= 4  # not a near-constant model
+    assert np.mean(pred == y[test]) > majority + 0.25
+
+
+def test_auto_width_follows_the_number_of_samples():
+    from sklearn_mmfusion._base import auto_hidden_dim
+
+    widths = [auto_hidden_dim(n) for n in (10, 100, 400, 1500, 3000, 10_000, 10**6)]
+    assert widths == [32, 32, 64, 128, 128, 256, 256]
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sparse_modality_matches_its_dense_twin(Est):
+    """A scipy.sparse modality trains and predicts like the same data dense
+    (robust scaling of a mostly-zero column is a pure scaling either way)."""
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    counts = sp.random(200, 300, density=0.03, random_state=1, format="csr")
+    counts.data = np.round(counts.data * 5) + 1
+    dense = rng.randn(200, 4)
+    score = np.asarray(counts[:, :20].sum(axis=1)).ravel()
+    y = (dense[:, 0] + score - score.mean() > 0).astype(int)
+    if Est in REGRESSORS:
+        y = dense[:, 0] + score
+    sparse_X = {"dense": dense, "words": counts}
+    dense_X = {"dense": dense, "words": counts.toarray()}
+    a = Est(**FAST).fit(sparse_X, y)
+    b = Est(**FAST).fit(dense_X, y)
+    assert a.schema_.sparse == [False, True]
+    np.testing.assert_allclose(a.predict(sparse_X), b.predict(dense_X), rtol=1e-4, atol=1e-4)
+    # Predict accepts either form, whatever fit saw.
+    np.testing.assert_allclose(a.predict(dense_X), a.predict(sparse_X), rtol=1e-5, atol=1e-5)

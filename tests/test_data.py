@@ -202,3 +202,79 @@ def test_schema_check_names_the_problem(arrays, new, match):
     schema = ModalitySchema(arrays, observation_mask(arrays))
     with pytest.raises(ValueError, match=match):
         schema.check(new, "Est")
+
+
+# -- robust scaling and sparse modalities --------------------------------------
+
+
+def test_robust_scaling_bounds_heavy_tails_and_keeps_the_bulk_linear():
+    rng = np.random.RandomState(0)
+    heavy = rng.standard_cauchy((500, 1)) * 100 + 7  # heavy tails, outliers ~1e5
+    arrays = {"a": heavy}
+    mask = observation_mask(arrays)
+    robust = ModalitySchema(arrays, mask, scaling="robust")
+    q25, q50, q75 = np.percentile(heavy, [25, 50, 75])
+    np.testing.assert_allclose(robust.centers[0], [q50])
+    np.testing.assert_allclose(robust.scales[0], [q75 - q25])
+    block = robust.encode(arrays, mask)[0][0][:, 0]
+    assert np.abs(block).max() < 3.0  # smooth clipping bounds every value
+    inner = np.abs(heavy[:, 0] - q50) < 0.2 * (q75 - q25)
+    np.testing.assert_allclose(block[inner], (heavy[inner, 0] - q50) / (q75 - q25), atol=2e-3)
+    assert np.all(np.diff(block[np.argsort(heavy[:, 0])]) >= 0)  # order kept
+    # Standard scaling lets the outliers dominate: most values collapse near 0.
+    standard = ModalitySchema(arrays, mask, scaling="standard").encode(arrays, mask)[0][0]
+    assert np.median(np.abs(standard)) < 0.2 < np.median(np.abs(block))
+
+
+def test_robust_scaling_of_a_spiky_column_keeps_its_rare_values_large():
+    a = np.zeros((100, 3))
+    a[:5, 0] = [1, 2, 3, 4, 8]  # mostly zeros: IQR 0
+    a[:, 2] = np.arange(100)  # an ordinary column: IQR 49.5
+    arrays = {"a": a}
+    schema = ModalitySchema(arrays, observation_mask(arrays), scaling="robust")
+    rms = np.sqrt(np.mean(a[:, 0] ** 2))
+    np.testing.assert_allclose(schema.scales[0], [rms, 1.0, 49.5])  # constant column: 1
+    np.testing.assert_array_equal(schema.clipped[0], [False, False, True])
+    block = schema.encode(arrays, observation_mask(arrays))[0][0]
+    # The rare values are divided by the deviation and not clipped: 8 -> 8.3.
+    np.testing.assert_allclose(block[:5, 0], np.array([1, 2, 3, 4, 8]) / rms, rtol=1e-6)
+    assert np.abs(block[:, 2]).max() < 3
+
+
+def test_sparse_modality_stays_sparse_and_encodes_like_its_dense_twin():
+    import scipy.sparse as sp
+
+    counts = sp.random(60, 40, density=0.1, random_state=0, format="csr") * 10
+    counts = sp.csr_array(counts)
+    before = counts.copy()
+    dense = counts.toarray()
+    dense_in = {"w": dense, "v": np.ones((60, 2))}
+    sparse_in = {"w": counts, "v": np.ones((60, 2))}
+    arrays = split_modalities(sparse_in, accept_sparse=True)
+    assert sp.issparse(arrays["w"])
+    for scaling in ("robust", "standard", None):
+        s_schema = ModalitySchema(arrays, observation_mask(arrays), scaling=scaling)
+        blocks, _ = s_schema.encode(arrays, observation_mask(arrays))
+        assert sp.issparse(blocks[0]) and blocks[0].dtype == np.float32
+        assert blocks[0].nnz <= counts.nnz  # never densified
+        if scaling != "standard":  # standard centres dense columns, not sparse ones
+            d_arrays = split_modalities(dense_in)
+            d_schema = ModalitySchema(d_arrays, observation_mask(d_arrays), scaling=scaling)
+            d_blocks, _ = d_schema.encode(d_arrays, observation_mask(d_arrays))
+            np.testing.assert_allclose(blocks[0].toarray(), d_blocks[0], rtol=1e-6)
+    assert (counts != before).nnz == 0  # the caller's matrix is untouched
+
+
+def test_sparse_rows_of_nan_are_missing_and_sparse_is_refused_where_unsupported():
+    import scipy.sparse as sp
+
+    a = np.zeros((4, 3))
+    a[1] = np.nan  # missing modality row
+    a[2, 0] = np.nan  # missing feature only
+    mask = observation_mask(split_modalities({"a": sp.csr_array(a)}, accept_sparse=True))
+    np.testing.assert_array_equal(mask[:, 0], [True, False, True, True])
+    with pytest.raises(TypeError, match="Modality 'a' is a sparse matrix"):
+        split_modalities({"a": sp.csr_array(a)})
+    inf = sp.csr_array(np.array([[0.0, 1.0], [np.inf, 0.0]]))
+    with pytest.raises(ValueError, match="Modality 'a' contains infinity at row 1"):
+        split_modalities({"a": inf}, accept_sparse=True)

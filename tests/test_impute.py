@@ -114,7 +114,7 @@ def test_sample_with_no_modality_gets_the_prior_mean():
     empty = ModalityDict({n: np.full((1, d), np.nan) for n, d in DIMS.items()})
     out = imp.transform(empty)
     for m, n in enumerate(imp.modalities_):
-        mean, scale = imp.schema_.means[m], imp.schema_.scales[m]
+        mean, scale = imp.schema_.centers[m], imp.schema_.scales[m]
         # The prior mean mu, taken back to the original scale...
         np.testing.assert_allclose(out[n][0], imp.means_[n] * scale + mean)
         # ... which is close to the training mean of the present rows.

@@ -131,15 +131,15 @@ def test_every_form_reads_the_same_arrays_and_masks_are_all_nan_rows(data):
 
 
 @SETTINGS
-@given(arrays=modalities(), standardize=st.booleans())
-def test_schema_encodes_finite_blocks_with_zeros_for_missing_rows(arrays, standardize):
+@given(arrays=modalities(), scaling=st.sampled_from(["robust", "standard", None]))
+def test_schema_encodes_finite_blocks_with_zeros_for_missing_rows(arrays, scaling):
     mask = observation_mask(arrays)
     never_seen = [name for m, name in enumerate(arrays) if not mask[:, m].any()]
     if never_seen:
         with pytest.raises(ValueError, match=f"Modality {never_seen[0]!r} is missing"):
-            ModalitySchema(arrays, mask, standardize=standardize)
+            ModalitySchema(arrays, mask, scaling=scaling)
         return
-    schema = ModalitySchema(arrays, mask, standardize=standardize)
+    schema = ModalitySchema(arrays, mask, scaling=scaling)
     assert schema.names == list(arrays)
     assert schema.widths == [a.shape[1] for a in arrays.values()]
     blocks, out_mask = schema.encode(arrays, mask)
@@ -150,13 +150,21 @@ def test_schema_encodes_finite_blocks_with_zeros_for_missing_rows(arrays, standa
         assert block.dtype == np.float32 and block.shape == array.shape
         assert np.isfinite(block).all()
         assert not block[~mask[:, m]].any()  # missing rows are zeros
-        # Present values are (x - mean) / scale; a partial NaN is the mean (0).
-        scaled = (array - schema.means[m]) / schema.scales[m]
-        present = mask[:, m][:, None] & ~np.isnan(array)
+        # Present values are (x - center) / scale (smooth-clipped when robust);
+        # a partial NaN is encoded as the training mean would be.
+        filled = np.where(np.isnan(array), schema.means[m], array)
+        scaled = (filled - schema.centers[m]) / schema.scales[m]
+        if scaling == "robust":
+            clipped = schema.clipped[m]
+            scaled = np.where(clipped, scaled / np.sqrt(1 + (scaled / 3) ** 2), scaled)
+            assert (np.abs(block[:, clipped]) < 3).all()
+        present = np.broadcast_to(mask[:, m][:, None], array.shape)
         np.testing.assert_allclose(block[present], scaled[present], rtol=1e-5, atol=1e-5)
-        assert not block[mask[:, m][:, None] & np.isnan(array)].any()
-        if not standardize:
+        if scaling == "standard":  # the mean is the center: a partial NaN is 0
+            assert not block[mask[:, m][:, None] & np.isnan(array)].any()
+        if scaling is None:
             np.testing.assert_array_equal(schema.scales[m], 1.0)
+            np.testing.assert_array_equal(schema.centers[m], 0.0)
     # Encoding by row chunks is encoding everything, row for row.
     cut = n // 2
     head, _ = schema.encode(arrays, mask, slice(0, cut))
