@@ -214,6 +214,22 @@ def _folds(y, groups, cv, task, random_state):
     return list(splitter.split(np.zeros(n), y)), f"{cv}-fold {type(splitter).__name__}"
 
 
+def _check_rates(missing_rates, n_modalities):
+    for rate in missing_rates:
+        if not isinstance(rate, Real) or not 0 <= rate < 1:
+            raise ValueError(f"each missing rate must be in [0, 1); got {rate!r}.")
+    top = max(missing_rates, default=0)
+    if top > 0 and n_modalities == 1:
+        raise ValueError(
+            f"missing rate {top} needs at least two modalities: one is always kept per sample."
+        )
+    if top > (n_modalities - 1) / n_modalities + 1e-12:
+        raise ValueError(
+            f"missing rate {top} is above {(n_modalities - 1) / n_modalities:.3g}, the most "
+            f"that can be hidden from {n_modalities} modalities keeping one per sample."
+        )
+
+
 def _resolve_scoring(scoring, task):
     if scoring is None:
         return list(_DEFAULT_SCORING[task])
@@ -612,9 +628,7 @@ def compare(
     task = _detect_task(y, task)
     if groups is not None:
         groups = _check_groups(groups, len(y))
-    for rate in missing_rates:
-        if not isinstance(rate, Real) or not 0 <= rate < 1:
-            raise ValueError(f"each missing rate must be in [0, 1); got {rate!r}.")
+    _check_rates(missing_rates, len(X.keys()))
     scoring = _resolve_scoring(scoring, task)
     folds, description = _folds(y, groups, cv, task, random_state)
 
