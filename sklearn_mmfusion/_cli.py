@@ -418,9 +418,10 @@ def write_report(result, path, title):
     frame = result.to_frame()
     path.write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:"
-        "70em;margin:auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;"
-        "padding:2px 6px}}</style></head><body>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p><b>Recommendation.</b> "
         f"{html.escape(result.recommendation)}</p><p>{html.escape(result.cv_description)}; "
         "scores are mean and std over folds.</p>"

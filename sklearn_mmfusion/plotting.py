@@ -488,7 +488,8 @@ def plot_comparison(summary, path=None, title=None, *, metric="macro_f1", metric
         ax.legend([Line2D([], [], marker="o", linestyle="", color=_KIND_COLORS[k])
                    for k in present], [f"{k} method" if k == "fusion" else k for k in present],
                   fontsize=8, loc="lower right")
-    ax.set_title(f"{title}: {heading}" if title else heading)
+    # Two lines: a long title (file name, splitter) is not cut off.
+    ax.set_title(f"{title}\n{heading}" if title else heading)
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

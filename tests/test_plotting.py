@@ -338,7 +338,7 @@ def test_plot_comparison_dots_and_curves(tmp_path):
     fig = plot_comparison(one_rate, path, title="toy")
     assert path.stat().st_size > 1000
     ax = fig.axes[0]
-    assert ax.get_title() == "toy: missing modality rows: 30%"
+    assert ax.get_title() == "toy\nmissing modality rows: 30%"
     # One dot per method at its mean, best method on top, coloured by kind.
     assert texts(ax.get_yticklabels()) == ["LogisticRegression", "GatedFusion"]
     dots = [c.lines[0] for c in ax.containers]
