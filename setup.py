@@ -43,6 +43,15 @@ setup(
             "dask[distributed]>=2024.1",
         ],
         "plot": ["matplotlib>=3.6"],
+        # compare(baselines="all") and benchmarks/real_data.py: the strong
+        # tabular baselines (LightGBM, RealMLP-TD) and reading table files.
+        "benchmarks": [
+            "lightgbm>=4",
+            "pytabkit>=1.0",
+            "pandas>=1.5",
+            "pyarrow>=12",
+            "matplotlib>=3.6",
+        ],
         "persist": ["skops>=0.10"],
         "distributed": ["dask[distributed]>=2024.1"],
         "docs": [

@@ -7,6 +7,7 @@ Estimators take ``X`` as a mapping of modality arrays (wrap it in
 
 from ._base import BaseFusion, FusionClassifier, FusionRegressor
 from ._clarga import CLARGAClassifier, CLARGARegressor
+from ._compare import ComparisonResult, compare
 from ._concat import ConcatFusionClassifier, ConcatFusionRegressor
 from ._confu import ConFuClassifier, ConFuEmbedder, ConFuRegressor
 from ._data import ModalityDict
@@ -23,6 +24,7 @@ __all__ = [
     "CLARGAClassifier",
     "CLARGARegressor",
     "CalibratedModalityImputer",
+    "ComparisonResult",
     "ConcatFusionClassifier",
     "ConcatFusionRegressor",
     "ConFuClassifier",
@@ -39,4 +41,5 @@ __all__ = [
     "PerModality",
     "TrainingDivergedError",
     "__version__",
+    "compare",
 ]

@@ -389,57 +389,107 @@ def plot_attention_graph(estimator, X, sample=0, ax=None, *, threshold=0.01):
     return fig
 
 
-def plot_comparison(summary, path=None, title=None):
-    """Macro-F1 per method (bars with ±1 std), or per missing rate (curves).
+_KIND_COLORS = {"fusion": "tab:blue", "baseline": "tab:orange"}
+
+
+def plot_comparison(summary, path=None, title=None, *, metric="macro_f1", metric_label=None,
+                    higher_is_better=True):
+    """A score per method (dots with ±1 std), or per missing rate (curves).
+
+    With one missing rate, each method is a dot at its mean score with a
+    ±1 std whisker, sorted best on top. The axis is zoomed on the scores,
+    so dots (not bars, whose length would suggest a zero baseline) mark
+    them, and the axis range is stated in its label. Fusion methods and
+    baselines (rows with ``kind``) get different colours.
 
     Parameters
     ----------
     summary : list of dict
-        Rows of :func:`sklearn_mmfusion._compare.summarize`: ``method``,
-        ``missing_rate``, ``macro_f1``, ``macro_f1_std``.
+        Rows of :meth:`sklearn_mmfusion.ComparisonResult.summary`:
+        ``method``, ``missing_rate``, ``<metric>``, ``<metric>_std`` and
+        optionally ``kind`` (``"fusion"`` or ``"baseline"``).
     path : str or path-like, default=None
         Where to save the PNG; not saved when None.
     title : str, default=None
+    metric : str, default="macro_f1"
+    metric_label : str, default=None
+        Axis label of the metric (defaults to its name).
+    higher_is_better : bool, default=True
+        Sort order of the methods.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn_mmfusion.plotting import plot_comparison
+    >>> summary = [
+    ...     {"method": "A", "kind": "fusion", "missing_rate": 0.0,
+    ...      "macro_f1": 0.95, "macro_f1_std": 0.01},
+    ...     {"method": "B", "kind": "baseline", "missing_rate": 0.0,
+    ...      "macro_f1": 0.96, "macro_f1_std": 0.01},
+    ... ]
+    >>> fig = plot_comparison(summary)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['A', 'B']
     """
+    label = metric_label or _METRIC_LABELS.get(metric, metric)
     rates = sorted({row["missing_rate"] for row in summary})
     methods = list(dict.fromkeys(row["method"] for row in summary))
     by_key = {(row["method"], row["missing_rate"]): row for row in summary}
+    kinds = {row["method"]: row.get("kind") for row in summary}
+
+    def color(method, index):
+        return _KIND_COLORS.get(kinds[method]) or f"C{index % 10}"
+
     if len(rates) == 1:
-        fig = _figure(figsize=(8, 0.45 * len(methods) + 1.5), layout="constrained")
+        fig = _figure(figsize=(8, 0.45 * len(methods) + 1.7), layout="constrained")
         ax = fig.add_subplot()
-        rows = sorted((by_key[(m, rates[0])] for m in methods), key=lambda r: r["macro_f1"])
-        positions = range(len(rows))
-        ax.barh(positions, [r["macro_f1"] for r in rows],
-                xerr=[r["macro_f1_std"] for r in rows], color="tab:blue", alpha=0.8,
-                capsize=3)
-        ax.set_yticks(list(positions), [r["method"] for r in rows])
-        low = min(r["macro_f1"] - r["macro_f1_std"] for r in rows)
-        ax.set_xlim(max(0.0, low - 0.02), 1.0)
-        ax.set_xlabel("macro-F1 (mean ± std over folds)")
-        for pos, row in zip(positions, rows):
-            # Right of the error bar, so the number never sits on it.
-            ax.annotate(f"{row['macro_f1']:.3f}", (row["macro_f1"] + row["macro_f1_std"], pos),
+        sign = 1 if higher_is_better else -1
+        rows = sorted((by_key[(m, rates[0])] for m in methods), key=lambda r: sign * r[metric])
+        for pos, row in enumerate(rows):
+            ax.errorbar(row[metric], pos, xerr=row.get(f"{metric}_std", 0.0), fmt="o",
+                        color=color(row["method"], pos), capsize=3, markersize=7)
+            ax.annotate(f"{row[metric]:.3f}",
+                        (row[metric] + row.get(f"{metric}_std", 0.0), pos),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)), [r["method"] for r in rows])
+        low = min(r[metric] - r.get(f"{metric}_std", 0.0) for r in rows)
+        high = max(r[metric] + r.get(f"{metric}_std", 0.0) for r in rows)
+        pad = max(0.1 * (high - low), 0.005)
+        ax.set_xlim(low - pad, high + 2.5 * pad)  # room for the numbers
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel(f"{label} (mean ± std over folds; axis zoomed to "
+                      f"{low - pad:.3g} – {high + 2.5 * pad:.3g})")
         heading = f"missing modality rows: {rates[0]:.0%}"
     else:
         fig = _figure(figsize=(8, 5), layout="constrained")
         ax = fig.add_subplot()
-        for method in methods:
+        for index, method in enumerate(methods):
             rows = [by_key[(method, r)] for r in rates if (method, r) in by_key]
+            baseline = kinds[method] == "baseline"
             ax.errorbar([100 * r["missing_rate"] for r in rows],
-                        [r["macro_f1"] for r in rows],
-                        yerr=[r["macro_f1_std"] for r in rows], marker="o", capsize=3,
-                        label=method)
+                        [r[metric] for r in rows],
+                        yerr=[r.get(f"{metric}_std", 0.0) for r in rows],
+                        marker="s" if baseline else "o", capsize=3,
+                        linestyle="--" if baseline else "-",
+                        label=method + (" (baseline)" if baseline else ""))
+        ax.set_xticks([100 * r for r in rates])
         ax.set_xlabel("modality rows hidden (%)")
-        ax.set_ylabel("macro-F1 (mean ± std over folds)")
+        ax.set_ylabel(f"{label} (mean ± std over folds)")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
         heading = "degradation with missing modalities"
-    ax.set_title(f"{title}: {heading}" if title else heading)
+    if any(kinds.values()) and len(rates) == 1:
+        from matplotlib.lines import Line2D
+
+        present = [k for k in _KIND_COLORS if k in kinds.values()]
+        ax.legend([Line2D([], [], marker="o", linestyle="", color=_KIND_COLORS[k])
+                   for k in present], [f"{k} method" if k == "fusion" else k for k in present],
+                  fontsize=8, loc="lower right")
+    # Two lines: a long title (file name, splitter) is not cut off.
+    ax.set_title(f"{title}\n{heading}" if title else heading)
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

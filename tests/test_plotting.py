@@ -328,20 +328,27 @@ def test_missing_rate_curve_other_metric_and_errors():
         plot_missing_rate_curve([])
 
 
-def test_plot_comparison_bars_and_curves(tmp_path):
+def test_plot_comparison_dots_and_curves(tmp_path):
     from sklearn_mmfusion._compare import summarize
 
     summary = summarize(fold_rows())
-    one_rate = [row for row in summary if row["missing_rate"] == 0.3]
+    one_rate = [dict(row, kind="fusion" if row["method"] == "GatedFusion" else "baseline")
+                for row in summary if row["missing_rate"] == 0.3]
     path = tmp_path / "compare.png"
     fig = plot_comparison(one_rate, path, title="toy")
     assert path.stat().st_size > 1000
     ax = fig.axes[0]
-    assert ax.get_title() == "toy: missing modality rows: 30%"
-    # Horizontal bars, best method on top.
+    assert ax.get_title() == "toy\nmissing modality rows: 30%"
+    # One dot per method at its mean, best method on top, coloured by kind.
     assert texts(ax.get_yticklabels()) == ["LogisticRegression", "GatedFusion"]
-    widths = [p.get_width() for p in ax.patches if isinstance(p, Rectangle)]
-    np.testing.assert_allclose(widths, [0.8, 0.89])
+    dots = [c.lines[0] for c in ax.containers]
+    np.testing.assert_allclose([d.get_xdata()[0] for d in dots], [0.8, 0.89])
+    assert [d.get_color() for d in dots] == ["tab:orange", "tab:blue"]
+    assert texts(ax.get_legend().get_texts()) == ["fusion method", "baseline"]
+    # The zoomed axis says so, and spans the whiskers.
+    low, high = ax.get_xlim()
+    assert low < 0.8 - 0.01 and high > 0.89 + 0.01
+    assert "axis zoomed" in ax.get_xlabel()
 
     fig = plot_comparison(summary)
     ax = fig.axes[0]
