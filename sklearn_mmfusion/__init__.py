@@ -13,6 +13,7 @@ from ._data import ModalityDict
 from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
+from ._persistence import load
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
@@ -39,4 +40,21 @@ __all__ = [
     "PerModality",
     "TrainingDivergedError",
     "__version__",
+    "load",
 ]
+
+# Submodules reachable as attributes after ``import sklearn_mmfusion``, imported
+# on first access (as scikit-learn does), so the package import stays light.
+_LAZY_SUBMODULES = ("datasets", "plotting")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

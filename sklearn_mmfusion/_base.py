@@ -494,6 +494,23 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
         logits = self._predict_raw(X)
         return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
 
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Computed from the logits with a log-softmax, so it stays finite where
+        ``np.log(predict_proba(X))`` would underflow to ``-inf``.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._predict_raw(X)
+        return torch.log_softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
     def predict(self, X):
         """Predicted class labels.
 
