@@ -181,3 +181,28 @@ def test_array_after_dataframe_fit_warns_then_uses_columns_by_position(spec):
     # The columns are taken by position: reordered ones give other outputs.
     with pytest.warns(UserWarning):
         assert not np.allclose(clf.predict_proba(df.to_numpy()[:, ::-1]), from_array)
+
+
+def test_modality_dict_copies_as_documented_and_the_safe_missing_row_recipe():
+    # The FAQ's table: construction keeps references, copy() and fancy
+    # indexing copy, a slice is a view.
+    audio = np.arange(40).reshape(10, 4)          # integers: cannot hold NaN
+    imu = np.random.RandomState(0).randn(10, 2)
+    X = sklearn_mmfusion.ModalityDict(audio=audio, imu=imu)
+    assert X["audio"] is audio and X["imu"] is imu
+    assert not np.shares_memory(X.copy()["imu"], imu)
+    assert not np.shares_memory(X[[1, 5]]["imu"], imu)
+    assert np.shares_memory(X[2:4]["imu"], imu)
+    with pytest.raises(ValueError):
+        X["audio"][3] = np.nan                    # the README's old snippet
+    # The documented recipe: a float copy, then NaN rows; the caller's arrays
+    # stay as they were and row 3 is a missing audio modality.
+    before = audio.copy(), imu.copy()
+    safe = sklearn_mmfusion.ModalityDict(audio=audio.astype(float), imu=imu.astype(float))
+    safe["audio"][3] = np.nan
+    safe["imu"][7] = np.nan
+    np.testing.assert_array_equal(audio, before[0])
+    np.testing.assert_array_equal(imu, before[1])
+    y = np.arange(10) % 2
+    clf = ConcatFusionClassifier(**QUICK).fit(safe, y)
+    assert clf.predict(safe).shape == (10,)
