@@ -41,8 +41,11 @@ setup(
             "matplotlib>=3.6",
             "skops>=0.10",
             "dask[distributed]>=2024.1",
+            "optuna>=3.0",
+            "optuna-integration>=3.0",
         ],
         "plot": ["matplotlib>=3.6"],
+        "search": ["optuna>=3.0", "optuna-integration>=3.0"],
         "persist": ["skops>=0.10"],
         "distributed": ["dask[distributed]>=2024.1"],
         "docs": [
@@ -52,8 +55,10 @@ setup(
             "pydata-sphinx-theme>=0.15",
             "matplotlib>=3.6",
             "pandas>=1.5",
-            # The gallery runs the distributed grid-search example.
+            # The gallery runs the distributed grid-search and search examples.
             "dask[distributed]>=2024.1",
+            "optuna>=3.0",
+            "optuna-integration>=3.0",
         ],
     },
     entry_points={

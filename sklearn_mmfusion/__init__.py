@@ -14,6 +14,7 @@ from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
 from ._persistence import load
+from ._search import search_space
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
@@ -41,6 +42,7 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "load",
+    "search_space",
 ]
 
 # Submodules reachable as attributes after ``import sklearn_mmfusion``, imported
