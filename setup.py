@@ -43,11 +43,14 @@ setup(
             "dask[distributed]>=2024.1",
             "optuna>=3.0",
             "optuna-integration>=3.0",
+            "dask-ml>=2024.4",
         ],
         "plot": ["matplotlib>=3.6"],
         "search": ["optuna>=3.0", "optuna-integration>=3.0"],
         "persist": ["skops>=0.10"],
         "distributed": ["dask[distributed]>=2024.1"],
+        # Out-of-core training: dask_ml.wrappers.Incremental drives partial_fit.
+        "dask": ["dask[distributed]>=2024.1", "dask-ml>=2024.4"],
         "docs": [
             "sphinx>=7",
             "numpydoc>=1.6",
