@@ -192,6 +192,7 @@ def test_modality_dict_copies_as_documented_and_the_safe_missing_row_recipe():
     assert X["audio"] is audio and X["imu"] is imu
     assert not np.shares_memory(X.copy()["imu"], imu)
     assert not np.shares_memory(X[[1, 5]]["imu"], imu)
+    assert not np.shares_memory(X[3]["imu"], imu)
     assert np.shares_memory(X[2:4]["imu"], imu)
     with pytest.raises(ValueError):
         X["audio"][3] = np.nan                    # the README's old snippet

@@ -93,3 +93,38 @@ def test_optuna_search_cv(data):
         assert getattr(search.best_estimator_, name) == value
         assert space[name]._contains(space[name].to_internal_repr(value))
     assert search.best_score_ > 0.6
+
+
+def test_optuna_pruning_through_partial_fit():
+    # enable_pruning: OptunaSearchCV trains each trial by partial_fit, one
+    # epoch per step, reports the fold score after each, and the pruner stops
+    # trials that trail the median of earlier ones at the same step.
+    optuna = pytest.importorskip("optuna")
+    optuna_integration = pytest.importorskip("optuna_integration")
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Enough rows that one epoch is many steps, and a wide lr range so that
+    # the trials differ early.
+    X, y = make_multimodal_classification(
+        n_samples=1000, modality_dims=(5, 4, 3), n_informative=2, class_sep=1.5,
+        random_state=0,
+    )
+    space = search_space(GatedFusionClassifier, backend="optuna")
+    space.pop("hidden_dim")
+    space["lr"] = optuna.distributions.FloatDistribution(1e-5, 3e-3, log=True)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2),
+    )
+    search = optuna_integration.OptunaSearchCV(
+        GatedFusionClassifier(**SMALL), space, n_trials=8, cv=2, max_iter=8,
+        enable_pruning=True, study=study, random_state=0,
+    ).fit(X, y)
+    states = [t.state for t in search.trials_]
+    pruned = states.count(optuna.trial.TrialState.PRUNED)
+    assert pruned >= 1 and states.count(optuna.trial.TrialState.COMPLETE) >= 2
+    # A pruned trial stopped before max_iter steps; a complete one ran them all.
+    steps = {t.state: len(t.intermediate_values) for t in search.trials_}
+    assert steps[optuna.trial.TrialState.PRUNED] < 8
+    assert steps[optuna.trial.TrialState.COMPLETE] == 8
+    assert search.best_score_ > 0.6
