@@ -41,6 +41,9 @@ setup(
             "matplotlib>=3.6",
             "skops>=0.10",
             "dask[distributed]>=2024.1",
+            "optuna>=3.0",
+            "optuna-integration>=3.0",
+            "dask-ml>=2024.4",
         ],
         "plot": ["matplotlib>=3.6"],
         # compare(baselines="all") and benchmarks/real_data.py: the strong
@@ -52,8 +55,11 @@ setup(
             "pyarrow>=12",
             "matplotlib>=3.6",
         ],
+        "search": ["optuna>=3.0", "optuna-integration>=3.0"],
         "persist": ["skops>=0.10"],
         "distributed": ["dask[distributed]>=2024.1"],
+        # Out-of-core training: dask_ml.wrappers.Incremental drives partial_fit.
+        "dask": ["dask[distributed]>=2024.1", "dask-ml>=2024.4"],
         "docs": [
             "sphinx>=7",
             "numpydoc>=1.6",
@@ -61,8 +67,10 @@ setup(
             "pydata-sphinx-theme>=0.15",
             "matplotlib>=3.6",
             "pandas>=1.5",
-            # The gallery runs the distributed grid-search example.
+            # The gallery runs the distributed grid-search and search examples.
             "dask[distributed]>=2024.1",
+            "optuna>=3.0",
+            "optuna-integration>=3.0",
         ],
     },
     entry_points={

@@ -9,6 +9,7 @@ ORDER = [
     "plot_inspection.py",
     "plot_confu_xor.py",
     "plot_distributed_grid_search.py",
+    "plot_hyperparameter_search.py",
 ]
 
 

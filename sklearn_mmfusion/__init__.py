@@ -14,6 +14,8 @@ from ._data import ModalityDict
 from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
+from ._persistence import load
+from ._search import search_space
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
@@ -42,4 +44,22 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "compare",
+    "load",
+    "search_space",
 ]
+
+# Submodules reachable as attributes after ``import sklearn_mmfusion``, imported
+# on first access (as scikit-learn does), so the package import stays light.
+_LAZY_SUBMODULES = ("datasets", "plotting")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

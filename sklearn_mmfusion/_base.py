@@ -11,6 +11,7 @@ Estimator classes are dataclasses (``kw_only``, with scikit-learn's own
 declares only the parameters it adds.
 """
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Mapping
@@ -159,6 +160,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     random_state: int | np.random.RandomState | None = None
     verbose: int = 0
     callbacks: list | None = None
+    warm_start: bool = False
 
     _parameter_constraints = {
         "modalities": [Mapping, None],
@@ -178,6 +180,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "warm_start": ["boolean"],
     }
 
     _network = None
@@ -310,6 +313,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         # Only now, with training done, do the fitted attributes change.
         self.schema_ = schema
         self.module_ = module
+        self.__dict__.pop("_optimizer_state_", None)  # belonged to another network
         # What rebuilds the network when a pickle (or skops file) is loaded.
         self._network_init_ = {
             "modality_dims": list(schema.widths),
@@ -386,6 +390,189 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             weight = weight * extra
         return weight.astype(np.float32)
 
+    # -- incremental training (partial_fit, warm_start) --------------------------
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One pass over the chunk ``(X, y)``; the first call sets everything up.
+
+        The first call (on an unfitted estimator) fixes the schema (modality
+        names, widths and scaling statistics, from this chunk), the classes or
+        target scaling, and initialises the network. Later calls check the
+        chunk against them and continue training the same network with the
+        same AdamW state.
+        """
+        if y is None and self._requires_y:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        _check_callbacks(self.callbacks)
+        first = not hasattr(self, "module_")
+        X = as_container(X)
+        arrays, mask = self._split_input(X, reset=first)
+        target, n_outputs, target_attrs = self._partial_target(y, classes, first)
+        self._check_target_rows(target, mask.shape[0])
+        weight = self._prepare_weight(sample_weight, mask.shape[0], target_attrs)
+        schema = (ModalitySchema(arrays, mask, scaling=self.scaling)
+                  if first else self.schema_)
+        module, history, optimizer_state = self._train_more(
+            schema, arrays, mask, target, weight, n_outputs,
+            epochs=1, train_split=None, first=first,
+        )
+        self._set_trained(X, arrays, mask, schema, module, history, optimizer_state,
+                          n_outputs, target_attrs, first=first)
+        return self
+
+    def _warm_fit(self, X, y, sample_weight):
+        """``fit`` with ``warm_start=True`` on a fitted estimator: more epochs
+        of the fitted network (same schema, classes and optimizer state) on
+        ``X``, with early stopping as in ``fit``."""
+        if y is None and self._requires_y:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        _check_callbacks(self.callbacks)
+        X = as_container(X)
+        arrays, mask = self._split_input(X, reset=False)
+        n_samples = mask.shape[0]
+        target, n_outputs, target_attrs = self._partial_target(y, None, False)
+        self._check_target_rows(target, n_samples)
+        weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
+        seed = self._chunk_seed()
+        stratify = target if target is not None and target.dtype == np.int64 else None
+        train_split, _ = self._validation_split(n_samples, {"_stratify": stratify}, seed)
+        module, history, optimizer_state = self._train_more(
+            self.schema_, arrays, mask, target, weight, n_outputs,
+            epochs=self.max_epochs, train_split=train_split, first=False,
+        )
+        self._set_trained(X, arrays, mask, self.schema_, module, history, optimizer_state,
+                          n_outputs, target_attrs, first=False)
+        return self
+
+    def _stream_hidden_dim(self):
+        """Width for incremental training: a fitted network keeps its own; a
+        new one takes ``hidden_dim``, where ``"auto"`` means 128, since the
+        size of a stream is not known from its first chunk."""
+        if hasattr(self, "hidden_dim_"):
+            return self.hidden_dim_
+        return 128 if self.hidden_dim == "auto" else int(self.hidden_dim)
+
+    def _check_target_rows(self, target, n_samples):
+        if target is not None and target.shape[0] != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
+            )
+
+    def _chunk_seed(self):
+        """A different seed for every pass: one number from ``random_state``
+        plus the epochs trained so far, so that equal chunks are not shuffled
+        (nor dropped out) alike, and a seeded run is reproducible."""
+        base = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return (base + getattr(self, "n_iter_", 0)) % np.iinfo(np.int32).max
+
+    def _train_more(self, schema, arrays, mask, target, weight, n_outputs, *,
+                    epochs, train_split, first):
+        """Train a new (``first``) or a copy of the fitted network for
+        ``epochs`` passes; returns the network, the epochs' history and the
+        optimizer state. The fitted attributes are not touched."""
+        device = resolve_device(self.device)
+        seed = self._chunk_seed()
+        blocks, mask_all = schema.encode(arrays, mask)
+        dataset = TensorBatches(
+            [as_input_tensor(b, device) for b in blocks],
+            torch.from_numpy(mask_all).to(device),
+            None if target is None else torch.from_numpy(target).to(device),
+            torch.from_numpy(weight).to(device),
+        )
+        callbacks = [("stop_on_divergence", StopOnDivergence())]
+        if self.missing == "calibrated":
+            callbacks.append(("refresh_calibration", RefreshCalibration()))
+        if train_split is not None:
+            callbacks.append(
+                ("early_stopping",
+                 EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True))
+            )
+        callbacks += list(self.callbacks or [])
+        state = None if first else getattr(self, "_optimizer_state_", None)
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with _TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), \
+                float32_default():
+            torch.manual_seed(seed)
+            # A copy: the fitted network stays as it was if this pass fails.
+            module = (
+                self._network(schema.widths, n_outputs,
+                              **self._network_kwargs(self._stream_hidden_dim()))
+                if first else copy.deepcopy(self.module_)
+            )
+            net = FusionNet(
+                module=module,
+                criterion=self._criterion,
+                criterion__reduction="none",
+                **self._criterion_kwargs(),
+                optimizer=torch.optim.AdamW,
+                optimizer__weight_decay=self.weight_decay,
+                optimizer__fused=fused_adamw_supported(device),
+                lr=self.lr,
+                max_epochs=epochs,
+                batch_size=self.batch_size,
+                device=device,
+                iterator_train=BatchIterator,
+                iterator_train__shuffle=True,
+                iterator_train__generator=torch.Generator().manual_seed(seed),
+                iterator_valid=BatchIterator,
+                train_split=train_split,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                aux_weight=self._aux_weight(),
+            )
+            net.initialize()
+            if state is not None:
+                net.optimizer_.load_state_dict(_optimizer_state_to_torch(state))
+            try:
+                net.partial_fit(dataset, y=None, epochs=epochs)
+            except TrainingDivergedError as exc:
+                raise TrainingDivergedError(str(exc)) from None
+            module = net.module_.eval()
+            _check_finite_network(module, dataset, getattr(self, "n_iter_", 0) + 1, self.lr)
+            optimizer_state = net.optimizer_.state_dict()
+        return module, net.history, optimizer_state
+
+    def _set_trained(self, X, arrays, mask, schema, module, history, optimizer_state,
+                     n_outputs, target_attrs, *, first):
+        """Set the fitted attributes after a partial or warm-started pass."""
+        previous = 0 if first else self.n_iter_
+        epochs = [
+            {**{k: v for k, v in epoch.items() if k != "batches"}, "epoch": previous + i + 1}
+            for i, epoch in enumerate(history)
+        ]
+        self.schema_ = schema
+        self.module_ = module
+        self._optimizer_state_ = optimizer_state
+        self._network_init_ = {
+            "modality_dims": list(schema.widths),
+            "n_outputs": int(n_outputs),
+            "kwargs": self._network_kwargs(self._stream_hidden_dim()),
+        }
+        self.hidden_dim_ = self._stream_hidden_dim()
+        self.early_stopping_ = False
+        self.n_validation_ = 0
+        self.history_ = History(epochs if first else list(self.history_) + epochs)
+        self.n_iter_ = previous + len(epochs)
+        if first:
+            self.modalities_ = list(schema.names)
+            self.n_features_in_ = (
+                X.shape[1] if not is_modality_mapping(X) else schema.n_features
+            )
+            feature_names = _get_feature_names(X) if not is_modality_mapping(X) else None
+            if feature_names is not None:
+                self.feature_names_in_ = feature_names
+            for name, value in target_attrs.items():
+                setattr(self, name, value)
+            self._n_features_out = int(
+                self._forward(arrays, mask, _embedding, rows=slice(0, 1)).shape[1]
+            )
+        for name, value in self._fitted_extras(arrays, mask).items():
+            setattr(self, name, value)
+
     # -- predict / transform -------------------------------------------------
 
     def _forward(self, arrays, mask, compute, rows=slice(None)):
@@ -446,6 +633,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                     for name, value in module.state_dict().items()
                 }
             }
+        if "_optimizer_state_" in state:
+            state["_optimizer_state_"] = _optimizer_state_to_numpy(state["_optimizer_state_"])
         return state
 
     def __setstate__(self, state):
@@ -515,7 +704,101 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
         -------
         self : object
         """
+        if self.warm_start and hasattr(self, "module_"):
+            return self._warm_fit(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one pass over a chunk of the data (incremental learning).
+
+        One pass over the chunk, in mini-batches of ``batch_size`` in a seeded
+        random order, with the AdamW state carried over from the previous
+        call. The first call on an unfitted estimator fixes the modalities
+        (names and widths), the classes (``classes``, required on the first call), and the per-feature scaling statistics
+        (``scaling``: median and interquartile range, or mean and standard
+        deviation, of this first chunk; to use statistics of all the data,
+        scale it yourself, e.g. with a ``StandardScaler`` fitted by its own
+        ``partial_fit`` over the chunks or
+        ``dask_ml.preprocessing.StandardScaler``, and set ``scaling=None``).
+        ``hidden_dim="auto"`` means 128 here: a stream's size is not known
+        from its first chunk. Later calls must give the same modalities and
+        column layout. No data is held out: ``early_stopping``,
+        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
+        On an estimator fitted with ``fit``, training continues from its
+        network with a new optimizer state.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            A chunk of training data; a sample's missing modality is an all-NaN row.
+        y : array-like of shape (n_samples,)
+            Its class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data set. Required on the first call
+            (a chunk may lack some classes); later calls may omit it or must
+            repeat it.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the loss.
+
+        Returns
+        -------
+        self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_mmfusion import ConcatFusionClassifier
+        >>> from sklearn_mmfusion.datasets import make_multimodal_classification
+        >>> X, y = make_multimodal_classification(n_samples=400, random_state=0)
+        >>> clf = ConcatFusionClassifier(hidden_dim=16, random_state=0)
+        >>> for rows in np.array_split(np.arange(400), 4):
+        ...     clf = clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+        >>> clf.n_iter_
+        4
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def _partial_target(self, y, classes, first):
+        """Codes of ``y`` in the classes fixed by the first call."""
+        y = _check_labels(y)
+        check_classification_targets(y)
+        if first:
+            if classes is None:
+                raise ValueError(
+                    f"classes must be passed on the first call to partial_fit of "
+                    f"{type(self).__name__} (every class of the whole data set; a "
+                    "chunk may lack some)."
+                )
+            known = np.unique(_check_labels(classes))
+            if len(known) < 2:
+                raise ValueError(
+                    f"classes={list(known)!r} has fewer than 2 classes; "
+                    f"{type(self).__name__} needs at least 2."
+                )
+        else:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), known):
+                raise ValueError(
+                    f"classes={list(np.unique(classes))!r} differs from the classes "
+                    f"of the first call to partial_fit (or of fit), {list(known)!r}."
+                )
+        unknown = np.setdiff1d(np.unique(y), known)
+        if unknown.size:
+            raise ValueError(
+                f"y has labels {unknown[:5].tolist()} that are not in classes "
+                f"{known.tolist()}."
+            )
+        attrs = {"classes_": known}
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of the whole data "
+                "set, which partial_fit does not see; pass a dict of class weights."
+            )
+        if self.class_weight is not None:
+            attrs["_class_sample_weight"] = compute_sample_weight(self.class_weight, y)
+        codes = np.searchsorted(known, y).astype(np.int64)
+        return codes, len(known), attrs
 
     def _prepare_target(self, y):
         y = _check_labels(y)
@@ -547,6 +830,23 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
         """
         logits = self._predict_raw(X)
         return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Computed from the logits with a log-softmax, so it stays finite where
+        ``np.log(predict_proba(X))`` would underflow to ``-inf``.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._predict_raw(X)
+        return torch.log_softmax(torch.from_numpy(logits).double(), dim=1).numpy()
 
     def predict(self, X):
         """Predicted class labels.
@@ -591,7 +891,57 @@ class FusionRegressor(RegressorMixin, BaseFusion):
         -------
         self : object
         """
+        if self.warm_start and hasattr(self, "module_"):
+            return self._warm_fit(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one pass over a chunk of the data (incremental learning).
+
+        One pass over the chunk, in mini-batches of ``batch_size`` in a seeded
+        random order, with the AdamW state carried over from the previous
+        call. The first call on an unfitted estimator fixes the modalities
+        (names and widths), the number of targets and their standardisation (mean and standard deviation of the first chunk's ``y``), and the per-feature scaling statistics
+        (``scaling``: median and interquartile range, or mean and standard
+        deviation, of this first chunk; to use statistics of all the data,
+        scale it yourself, e.g. with a ``StandardScaler`` fitted by its own
+        ``partial_fit`` over the chunks or
+        ``dask_ml.preprocessing.StandardScaler``, and set ``scaling=None``).
+        ``hidden_dim="auto"`` means 128 here: a stream's size is not known
+        from its first chunk. Later calls must give the same modalities and
+        column layout. No data is held out: ``early_stopping``,
+        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
+        On an estimator fitted with ``fit``, training continues from its
+        network with a new optimizer state.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            A chunk of training data; a sample's missing modality is an all-NaN row.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its targets, shaped as in the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, None, sample_weight)
+
+    def _partial_target(self, y, classes, first):
+        """``y`` standardised with the statistics of the first call."""
+        target, n_outputs, attrs = self._prepare_target(y)
+        if first:
+            return target, n_outputs, attrs
+        y_ndim = attrs["_y_ndim"]
+        if y_ndim != self._y_ndim or n_outputs != len(self._y_mean):
+            raise ValueError(
+                f"y has shape {np.shape(y)}, but the first call had "
+                f"{len(self._y_mean)} target(s) as a {self._y_ndim}-D array."
+            )
+        raw = target * attrs["_y_scale"] + attrs["_y_mean"]
+        return ((raw - self._y_mean) / self._y_scale).astype(np.float32), n_outputs, {}
 
     def _prepare_target(self, y):
         if np.iscomplexobj(np.asarray(y)):
@@ -707,3 +1057,32 @@ def _check_labels(y):
 
 def _has_none(y):
     return isinstance(y, (list, tuple)) and any(v is None for v in y)
+
+
+def _optimizer_state_to_numpy(state):
+    """An optimizer ``state_dict`` with numpy arrays for tensors and lists for
+    the per-parameter dict (no torch object, no int dict keys: pickle and skops
+    store it as they store the weights)."""
+    if isinstance(state, list):  # already converted
+        return state
+    per_param = [
+        [int(index), {k: (v.detach().cpu().numpy() if torch.is_tensor(v) else v)
+                      for k, v in values.items()}]
+        for index, values in state["state"].items()
+    ]
+    return [per_param, copy.deepcopy(state["param_groups"])]
+
+
+def _optimizer_state_to_torch(state):
+    """Inverse of :func:`_optimizer_state_to_numpy` (a torch state passes through)."""
+    if isinstance(state, Mapping):
+        return state
+    per_param, groups = state
+    return {
+        "state": {
+            index: {k: (torch.as_tensor(np.array(v)) if isinstance(v, np.ndarray) else v)
+                    for k, v in values.items()}
+            for index, values in per_param
+        },
+        "param_groups": copy.deepcopy(groups),
+    }

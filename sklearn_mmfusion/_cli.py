@@ -64,6 +64,9 @@ def build_parser():
         prog="sklearn-mmfusion",
         description="Multimodal fusion estimators for scikit-learn.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     compare = commands.add_parser(
         "compare",

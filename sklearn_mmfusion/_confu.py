@@ -199,6 +199,8 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
             When ``X`` has a single modality: there is no pair to align, so
             the network keeps its initial weights.
         """
+        if self.warm_start and hasattr(self, "module_"):
+            return self._warm_fit(X, None, None)
         self._fit(X, None, None)
         if len(self.modalities_) < 2:
             # Not an error: scikit-learn's checks (and a 2-D X without a
@@ -213,7 +215,32 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
             )
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train the embedding for one pass over a chunk of ``X``.
+
+        The contract of :meth:`ConFuClassifier.partial_fit`: the first call
+        fixes the modalities and the scaling statistics (from this chunk) and
+        initialises the network; each call is one pass, with the AdamW state
+        carried over; nothing is held out.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            A chunk of data with at least two modalities.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, None, None, None)
+
     def _prepare_target(self, y):
+        return None, 0, {}
+
+    def _partial_target(self, y, classes, first):
         return None, 0, {}
 
     def _indices(self, names):

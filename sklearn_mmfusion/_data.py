@@ -348,7 +348,18 @@ def split_fitted_input(estimator, X, *, accept_sparse=False):
     if not is_modality_mapping(X):
         _check_feature_names(estimator, X, reset=False)
         check_n_columns(X, estimator.n_features_in_, type(estimator).__name__)
-    arrays = split_modalities(X, estimator.modalities, accept_sparse=accept_sparse)
+    modalities = estimator.modalities
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    if modalities is not None and fitted_names is not None and not _is_dataframe(X):
+        # An array after a DataFrame fit: scikit-learn warns (just above) and
+        # then uses the columns by position; so do we, with the positions the
+        # column names had at fit.
+        fitted_names = list(fitted_names)
+        modalities = {
+            name: _column_positions(spec, name, len(fitted_names), fitted_names)
+            for name, spec in modalities.items()
+        }
+    arrays = split_modalities(X, modalities, accept_sparse=accept_sparse)
     arrays = estimator.schema_.check(arrays, type(estimator).__name__)
     return arrays, observation_mask(arrays)
 

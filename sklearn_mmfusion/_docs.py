@@ -67,7 +67,13 @@ DOCS["fusion_parameters"] = """\
     verbose : int, default=0
         Print skorch's per-epoch log when positive.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training."""
+        Extra skorch callbacks run during training.
+    warm_start : bool, default=False
+        As in scikit-learn: when True, ``fit`` on a fitted estimator goes on
+        training its network (with its modalities, scaling statistics,
+        classes or target scaling, and AdamW state) for up to ``max_epochs``
+        more epochs on the new ``X``, with early stopping as usual, instead
+        of starting from new weights. ``partial_fit`` always continues."""
 
 DOCS["classifier_parameters"] = """\
     class_weight : dict, "balanced" or None, default=None

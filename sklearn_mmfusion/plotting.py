@@ -138,10 +138,22 @@ def plot_modality_importances(estimator, ax=None):
     )
     importances = np.asarray(estimator.modality_importances_, dtype=float).ravel()
     names = _modality_names(estimator, len(importances))
-    fig, ax = _figure_and_axes(ax, (max(4.0, 1.0 + 0.8 * len(names)), 3.5))
+    title = f"{type(estimator).__name__}: modality importances"
+    # Sized from the text it must hold (about 0.1 in per character of the
+    # 12 pt title, 0.075 in per character of a 10 pt tick label), so that
+    # neither the title nor the names are clipped or run into each other:
+    # each bar gets room for its name up to 1.5 in, longer names turn upright.
+    longest = max(len(name) for name in names)
+    slot = min(max(0.8, 0.075 * longest + 0.2), 1.5)
+    rotate = 0.075 * longest > slot - 0.1
+    width = max(4.0, 1.4 + slot * len(names) + 1.4, 0.1 * len(title) + 1.0)
+    height = 3.5 + (0.075 * longest if rotate else 0.0)
+    fig, ax = _figure_and_axes(ax, (width, height))
     positions = np.arange(len(names))
     bars = ax.bar(positions, importances, color="tab:blue", alpha=0.85)
     ax.set_xticks(positions, names)
+    if rotate:
+        ax.tick_params(axis="x", labelrotation=90)
     ax.axhline(1 / len(names), color="0.3", linestyle="--", linewidth=1,
                label=f"uniform (1/{len(names)})")
     ax.bar_label(bars, fmt="{:.2f}", padding=2, fontsize=8)
@@ -149,8 +161,11 @@ def plot_modality_importances(estimator, ax=None):
     ax.margins(y=0.15)
     ax.set_xlabel("modality")
     ax.set_ylabel("importance (sums to 1)")
-    ax.set_title(f"{type(estimator).__name__}: modality importances")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title)
+    # Outside the bars, on the right, so it never covers a bar or its value
+    # label (constrained layout makes room for it).
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0, frameon=False)
     return fig
 
 

@@ -1,5 +1,6 @@
 """Figures of sklearn_mmfusion.plotting: rendered with Agg, content checked."""
 
+import copy
 import sys
 
 import numpy as np
@@ -97,6 +98,40 @@ def test_modality_importances_bars(fitted, kind, tmp_path):
     assert texts(ax.texts) == [f"{v:.2f}" for v in est.modality_importances_]
     assert len(ax.lines) == 1
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [1 / 3, 1 / 3])
+
+
+def _boxes(artists, renderer):
+    return [artist.get_window_extent(renderer) for artist in artists]
+
+
+@pytest.mark.parametrize("names", [
+    ["audio", "image", "text"],
+    ["accelerometer_features", "gyroscope_features", "heart_rate_monitor"],
+])
+def test_modality_importances_layout_nothing_overlaps_or_is_clipped(fitted, names):
+    # Long names and a long title used to overlap each other and run off the
+    # figure; the drawn text boxes are checked, not the code that places them.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    est = copy.copy(fitted["clarga"])
+    est.modalities_ = names
+    fig = plot_modality_importances(est)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    figure_box = fig.bbox
+    ticks = _boxes(ax.get_xticklabels(), renderer)
+    values = _boxes(ax.texts, renderer)
+    legend = ax.get_legend().get_window_extent(renderer)
+    title = ax.title.get_window_extent(renderer)
+    for i, box in enumerate(ticks):
+        assert not any(box.overlaps(other) for other in ticks[i + 1:]), names
+    for box in ticks + values + [legend, title]:
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1, box
+        assert figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1, box
+    assert not any(legend.overlaps(box) for box in values + [title])
+    assert not any(title.overlaps(box) for box in values)
 
 
 def test_plots_draw_into_a_given_axes(fitted, data):
