@@ -41,7 +41,14 @@ setup(
             "matplotlib>=3.6",
             "skops>=0.10",
             "dask[distributed]>=2024.1",
+            # ONNX parity tests (onnxruntime is CPU-only and small).
+            "onnx>=1.15",
+            "onnxruntime>=1.17",
+            "skl2onnx>=1.16",
         ],
+        # to_onnx: the network goes through torch's TorchScript exporter,
+        # which needs nothing more; onnxruntime runs the result.
+        "onnx": ["onnx>=1.15", "onnxruntime>=1.17", "skl2onnx>=1.16"],
         "plot": ["matplotlib>=3.6"],
         "persist": ["skops>=0.10"],
         "distributed": ["dask[distributed]>=2024.1"],

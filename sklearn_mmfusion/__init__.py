@@ -13,6 +13,7 @@ from ._data import ModalityDict
 from ._gated import GatedFusionClassifier, GatedFusionRegressor
 from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
+from ._onnx import register_skl2onnx_converters, to_onnx
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
@@ -39,4 +40,6 @@ __all__ = [
     "PerModality",
     "TrainingDivergedError",
     "__version__",
+    "register_skl2onnx_converters",
+    "to_onnx",
 ]
