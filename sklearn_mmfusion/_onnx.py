@@ -161,16 +161,32 @@ def _split_table(g, table, estimator):
 
 
 def _encode(g, schema, xs):
-    """ONNX of ``schema.encode``: float32 blocks and the (N, M) bool mask."""
+    """ONNX of ``schema.encode``: float32 blocks and the (N, M) bool mask.
+
+    Per feature: a NaN becomes the training mean, then ``(x - center) /
+    scale`` (smooth-clipped for robust scaling), in float64; the rows of a
+    missing modality become zeros. (A schema without ``centers`` centres on
+    the mean, where imputing the mean first is the same as zeroing after.)
+    A sparse modality is fed densely: it has no centre, so this is the same.
+    """
+    from . import _data
+
+    centers = getattr(schema, "centers", schema.means)
+    robust = getattr(schema, "scaling", None) == "robust"
+    bound = getattr(_data, "SMOOTH_CLIP", 3.0)
     blocks, observed = [], []
     for m, x in enumerate(xs):
         x = g.cast(x, np.float64)
-        nan = g.op("IsNaN", [x])
         obs = g.observed(x, schema.widths[m])
-        values = g.op("Div", [g.op("Sub", [x, g.const(schema.means[m], "mean")]),
+        values = g.op("Where", [g.op("IsNaN", [x]), g.const(schema.means[m], "mean"), x])
+        values = g.op("Div", [g.op("Sub", [values, g.const(centers[m], "center")]),
                               g.const(schema.scales[m], "scale")])
-        keep = g.op("And", [obs, g.op("Not", [nan])])
-        block = g.op("Where", [keep, values, g.const(np.zeros(1), "zero")])
+        if robust:  # values / sqrt(1 + (values / bound)^2)
+            ratio = g.op("Div", [values, g.const(np.array([bound]), "bound")])
+            denom = g.op("Sqrt", [g.op("Add", [g.const(np.ones(1), "one"),
+                                               g.op("Mul", [ratio, ratio])])])
+            values = g.op("Div", [values, denom])
+        block = g.op("Where", [obs, values, g.const(np.zeros(1), "zero")])
         blocks.append(g.cast(block, np.float32))
         observed.append(obs)
     mask = observed[0] if len(observed) == 1 else g.op("Concat", observed, axis=1)
