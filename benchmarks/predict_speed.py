@@ -139,6 +139,39 @@ def onnx_rows_per_s(est, X, repeats):
     return n / best_time(run, repeats), None
 
 
+def render(rows, notes, n, input_bytes, rate, repeats, epochs):
+    """The markdown table of the rows measured so far."""
+    lines = [
+        "# Inference speed against the machine's bound",
+        "",
+        f"{n:,} rows of mfeat tiled (float64, 649 columns in 6 modalities, 20% of "
+        f"each modality's rows missing, 1% scattered NaNs; input "
+        f"{input_bytes / GB:.2f} GB). Estimators with default parameters, trained "
+        f"{epochs} epochs on mfeat. Best of {repeats} call(s). fp32 matmul rate "
+        f"measured in this run: {rate / 1e9:.1f} GFLOP/s. Bound = that rate / "
+        f"FLOPs per row (FlopCounterMode, eval mode, batch {PREDICT_BATCH_ROWS}). "
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; load "
+        f"average at the end {os.getloadavg()[0]:.2f} (1 min, shared machine).",
+        "",
+        "| estimator | MFLOP/row | bound rows/s | predict rows/s | fraction of bound | "
+        "transform rows/s | input conversion GB/s | conversion / predict time | "
+        "peak extra memory / input | onnxruntime rows/s | onnxruntime / predict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        onnx = (f"{r['onnx']:,.0f} | {r['onnx'] / r['predict']:.2f}" if r["onnx"]
+                else f"{r['onnx_note']} | -")
+        lines.append(
+            f"| {r['name']} | {r['flops'] / 1e6:.3f} | {r['bound']:,.0f} | "
+            f"{r['predict']:,.0f} | {r['predict'] / r['bound']:.0%} | "
+            f"{r['transform']:,.0f} | {r['convert']:.2f} | {r['convert_share']:.0%} | "
+            f"{r['memory']:.2f} | {onnx} |"
+        )
+    lines += [""] + notes
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -214,7 +247,7 @@ def main(argv=None):
         print(f"{name}: predict {row['predict']:,.0f} rows/s (bound {bound:,.0f}), "
               f"transform {row['transform']:,.0f}, convert {row['convert']:.2f} GB/s, "
               f"onnx {onnx_rate or onnx_note}", file=sys.stderr)
-        if name.startswith("ConFu") and "Embedder" not in name:
+        if name == "ConFuClassifier":
             # Before issue 17: the forward also computed the contrastive loss.
             legacy_n = min(n, 2 * PREDICT_BATCH_ROWS)
             part = X[:legacy_n]
@@ -230,37 +263,9 @@ def main(argv=None):
                 f"on the same {legacy_n:,} rows: {t_legacy / t_new:.0f}x faster."
             )
             print(notes[-1], file=sys.stderr)
-
-    lines = [
-        "# Inference speed against the machine's bound",
-        "",
-        f"{n:,} rows of mfeat tiled (float64, 649 columns in 6 modalities, 20% of "
-        f"each modality's rows missing, 1% scattered NaNs; input "
-        f"{input_bytes / GB:.2f} GB). Estimators with default parameters, trained "
-        f"{args.epochs} epochs on mfeat. Best of {repeats} call(s). fp32 matmul rate "
-        f"measured in this run: {rate / 1e9:.1f} GFLOP/s. Bound = that rate / "
-        f"FLOPs per row (FlopCounterMode, eval mode, batch {PREDICT_BATCH_ROWS}). "
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; load "
-        f"average at the end {os.getloadavg()[0]:.2f} (1 min, shared machine).",
-        "",
-        "| estimator | MFLOP/row | bound rows/s | predict rows/s | fraction of bound | "
-        "transform rows/s | input conversion GB/s | conversion / predict time | "
-        "peak extra memory / input | onnxruntime rows/s | onnxruntime / predict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        onnx = (f"{r['onnx']:,.0f} | {r['onnx'] / r['predict']:.2f}" if r["onnx"]
-                else f"{r['onnx_note']} | -")
-        lines.append(
-            f"| {r['name']} | {r['flops'] / 1e6:.3f} | {r['bound']:,.0f} | "
-            f"{r['predict']:,.0f} | {r['predict'] / r['bound']:.0%} | "
-            f"{r['transform']:,.0f} | {r['convert']:.2f} | {r['convert_share']:.0%} | "
-            f"{r['memory']:.2f} | {onnx} |"
-        )
-    lines += [""] + notes
-    text = "\n".join(lines) + "\n"
-    write_results(text, output)
+        # Written after every estimator, so an interrupted run keeps its rows.
+        write_results(render(rows, notes, n, input_bytes, rate, repeats, args.epochs),
+                      output)
     return 0
 
 

@@ -353,7 +353,7 @@ def _build(g, estimator, inputs, outputs, method, opset, out_dtype=np.float64):
         g.cast(y, out_dtype, outputs[0])
 
 
-def _input_specs(estimator, dtype):
+def _input_specs(estimator):
     """(name, width) of the graph inputs of a standalone export."""
     if estimator.modalities is not None:
         return [("X", estimator.n_features_in_)]
@@ -443,7 +443,7 @@ def to_onnx(estimator, *, method=None, input_dtype=np.float64, target_opset=None
             f"{type(estimator).__name__}); got {method!r}."
         )
     g = _Graph()
-    specs = _input_specs(estimator, input_dtype)
+    specs = _input_specs(estimator)
     inputs = [onnx.helper.make_tensor_value_info(name, _tensor_type(input_dtype),
                                                  ["n", width]) for name, width in specs]
     outputs = _output_names(estimator, method)
