@@ -44,7 +44,14 @@ setup(
             "optuna>=3.0",
             "optuna-integration>=3.0",
             "dask-ml>=2024.4",
+            # ONNX parity tests (onnxruntime is CPU-only and small).
+            "onnx>=1.15",
+            "onnxruntime>=1.17",
+            "skl2onnx>=1.16",
         ],
+        # to_onnx: the network goes through torch's TorchScript exporter,
+        # which needs nothing more; onnxruntime runs the result.
+        "onnx": ["onnx>=1.15", "onnxruntime>=1.17", "skl2onnx>=1.16"],
         "plot": ["matplotlib>=3.6"],
         # compare(baselines="all") and benchmarks/real_data.py: the strong
         # tabular baselines (LightGBM, RealMLP-TD) and reading table files.

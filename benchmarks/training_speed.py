@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from torch.utils.flop_counter import FlopCounterMode
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_mmfusion._base import fused_adamw_supported
@@ -76,6 +77,38 @@ def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_de
     return times
 
 
+def matmul_rate(device, repeats=10):
+    """Best fp32 FLOP/s of a (4096 x 1024) @ (1024 x 1024) product on ``device``."""
+    a = torch.randn(4096, 1024, device=device)
+    b = torch.randn(1024, 1024, device=device)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        _synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * 4096 * 1024 * 1024 / best
+
+
+def training_flops_per_epoch(network, xs, mask, y, batch_size, seed=0):
+    """Matrix-product FLOPs of forward + backward over one epoch (train mode),
+    counted by FlopCounterMode on one batch and scaled to the epoch."""
+    torch.manual_seed(seed)
+    network.train()
+    rows = torch.randperm(len(y))[:batch_size].to(mask.device)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        out = network([x[rows] for x in xs], mask[rows])
+        loss = torch.nn.functional.cross_entropy(out.prediction, y[rows])
+        if out.aux_loss is not None:
+            loss = loss + 0.1 * out.aux_loss
+        loss.backward()
+    network.zero_grad(set_to_none=True)
+    return counter.get_total_flops() * len(y) / len(rows)
+
+
 def estimator_epoch_times(Est, X, y, epochs, params):
     est = Est(max_epochs=epochs, early_stopping=False, random_state=0, **params).fit(X, y)
     return list(est.history_[:, "dur"]), est
@@ -99,6 +132,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--device", default="cpu", help='"cpu" or "cuda"')
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads (default: torch's own choice)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     device = torch.device(args.device)
@@ -109,8 +145,11 @@ def main(argv=None):
     )
     epochs = args.epochs or (5 if args.quick else 20)
     repeats = args.repeats or (1 if args.quick else 3)
-    params = dict(hidden_dim=128, batch_size=128, lr=1e-3, weight_decay=1e-4,
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    params = dict(hidden_dim=128, batch_size=args.batch_size, lr=1e-3, weight_decay=1e-4,
                   device=args.device)
+    rate = matmul_rate(device)
 
     X, y = load_mfeat(return_X_y=True)
     arrays = split_modalities(X)
@@ -151,28 +190,41 @@ def main(argv=None):
             matched += mlp_epoch_times(flat, y, epochs, width, params["batch_size"],
                                        params["lr"])[1:]
         matched_ms = 1e3 * statistics.median(matched)
-        rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms))
+        flops = training_flops_per_epoch(
+            est._build_network(schema.widths, len(est.classes_)).to(device), xs, mask,
+            y_t, params["batch_size"])
+        bound_ms = 1e3 * flops / rate
+        rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms,
+                     flops, bound_ms))
 
     lines = [
         "# Training speed: time per epoch",
         "",
-        f"mfeat (2000 x 649, 6 modalities), hidden_dim=128, batch_size=128, AdamW; "
+        f"mfeat (2000 x 649, 6 modalities), hidden_dim=128, "
+        f"batch_size={params['batch_size']}, AdamW; "
         f"{epochs} epochs x {repeats} repeats, median epoch (first epoch of each run "
         f"dropped). Machine: {platform.machine()}, {torch.get_num_threads()} torch "
         f"threads, torch {torch.__version__}, "
         + (torch.cuda.get_device_name(device) + " (our loop and the raw loop; "
            "MLPClassifier on the CPU)." if device.type == "cuda" else "CPU."),
+        f" fp32 matmul rate measured in this run: {rate / 1e9:.1f} GFLOP/s; bound = "
+        "the matrix-product FLOPs of forward + backward per epoch (FlopCounterMode, "
+        "train mode) / that rate (optimizer and element-wise work not counted). "
+        f"Load average at the end {__import__('os').getloadavg()[0]:.2f} (1 min).",
         "",
         "| estimator | parameters | ours ms/epoch | raw PyTorch loop ms/epoch | ours / raw | "
         f"MLPClassifier({params['hidden_dim']},) ms/epoch | ours / MLP | "
-        "matched MLPClassifier (width) ms/epoch | ours / matched MLP |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "matched MLPClassifier (width) ms/epoch | ours / matched MLP | "
+        "GFLOP/epoch (fwd+bwd) | bound ms/epoch | fraction of bound |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms in rows:
+    for (name, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms, flops,
+         bound_ms) in rows:
         lines.append(
             f"| {name} | {n_params:,} | {ours_ms:.1f} | {raw_ms:.1f} | {ours_ms / raw_ms:.2f} | "
             f"{mlp_ms:.1f} | {ours_ms / mlp_ms:.2f} | {matched_ms:.1f} ({width}) | "
-            f"{ours_ms / matched_ms:.2f} |"
+            f"{ours_ms / matched_ms:.2f} | {flops / 1e9:.2f} | {bound_ms:.1f} | "
+            f"{bound_ms / ours_ms:.0%} |"
         )
     text = "\n".join(lines) + "\n"
     write_results(text, output)

@@ -16,6 +16,7 @@ from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
 from ._persistence import load
 from ._search import search_space
+from ._onnx import register_skl2onnx_converters, to_onnx
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
 
@@ -46,6 +47,8 @@ __all__ = [
     "compare",
     "load",
     "search_space",
+    "register_skl2onnx_converters",
+    "to_onnx",
 ]
 
 # Submodules reachable as attributes after ``import sklearn_mmfusion``, imported

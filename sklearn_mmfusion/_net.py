@@ -7,6 +7,8 @@ tensor index into them: no per-sample Python, no per-batch conversions.
 """
 
 import contextlib
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -213,6 +215,12 @@ class RefreshCalibration(Callback):
         self._refresh(net, dataset_train, self.epoch_iter)
 
 
+@functools.lru_cache(maxsize=None)
+def _takes_aux_flag(module_class):
+    """Whether ``module_class.forward`` has a ``with_aux_loss`` keyword."""
+    return "with_aux_loss" in inspect.signature(module_class.forward).parameters
+
+
 class FusionNet(NeuralNet):
     """A skorch ``NeuralNet`` for networks called as ``module(inputs, mask)``.
 
@@ -234,6 +242,12 @@ class FusionNet(NeuralNet):
         self.aux_weight = aux_weight
 
     def infer(self, x, **fit_params):
+        if not self.module_.training and _takes_aux_flag(type(self.module_)):
+            # Validation pass (eval mode): a network that computes its
+            # auxiliary loss only in training mode (ConFu) is asked for it,
+            # so that the validation loss, which early stopping watches,
+            # keeps the contrastive term.
+            return self.module_(x["inputs"], x["mask"], with_aux_loss=True)
         return self.module_(x["inputs"], x["mask"])
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

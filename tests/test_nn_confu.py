@@ -82,7 +82,7 @@ def test_three_modalities_reduce_to_published_objective():
     lam, tau = 0.3, 0.1
     net = ConFuFusion(DIMS, 0, hidden_dim=16, fused_weight=lam, temperature=tau).eval()
     with torch.no_grad():
-        aux = net(xs, mask).aux_loss
+        aux = net(xs, mask, with_aux_loss=True).aux_loss
         e, (z1, z2, z3), mask = _by_hand(net, xs, mask)
         g12, g13, g23 = net.fusion_heads[2], net.fusion_heads[1], net.fusion_heads[0]
         z12 = F.normalize(g12(torch.cat([e[:, 0], e[:, 1]], 1)), dim=-1)
@@ -110,7 +110,7 @@ def test_fused_weight_zero_is_pairwise_only():
     net = ConFuFusion(DIMS, 0, hidden_dim=16, fused_weight=0.0).eval()
     assert net.fusion_heads is None
     with torch.no_grad():
-        aux = net(xs, mask).aux_loss
+        aux = net(xs, mask, with_aux_loss=True).aux_loss
         _, z, mask = _by_hand(net, xs, mask)
         pairs = [(0, 1), (0, 2), (1, 2)]
         expected = torch.stack(
@@ -126,7 +126,7 @@ def test_empty_group_falls_back_and_no_term_gives_none():
     xs, mask = _hide(xs, mask, torch.arange(0, 6), 0)
     xs, mask = _hide(xs, mask, torch.arange(6, 12), 2)
     with torch.no_grad():
-        aux = net(xs, mask).aux_loss
+        aux = net(xs, mask, with_aux_loss=True).aux_loss
         _, z, mask = _by_hand(net, xs, mask)
         expected = mean_of_terms(
             info_nce(z[i], z[j], mask[:, i] & mask[:, j], 0.07)
@@ -135,10 +135,25 @@ def test_empty_group_falls_back_and_no_term_gives_none():
     torch.testing.assert_close(aux, expected)
     # A single sample, or samples that never share a modality: no term.
     xs, mask = _batch(1)
-    assert net(xs, mask).aux_loss is None
+    assert net(xs, mask, with_aux_loss=True).aux_loss is None
     xs, mask = _batch(3)
     mask = torch.eye(3, dtype=torch.bool)
-    assert net(xs, mask).aux_loss is None
+    assert net(xs, mask, with_aux_loss=True).aux_loss is None
+
+
+def test_inference_computes_no_contrastive_loss(monkeypatch):
+    xs, mask = _batch(16)
+    net = ConFuFusion(DIMS, 2, hidden_dim=16)
+    assert net.train()(xs, mask).aux_loss is not None
+    calls = []
+    monkeypatch.setattr(net, "_contrastive_loss", lambda *a: calls.append(1))
+    with torch.no_grad():
+        out = net.eval()(xs, mask)
+    assert out.aux_loss is None and not calls
+    assert out.prediction.shape == (16, 2)
+    # Asking for it in eval mode (a validation loss) still computes it.
+    net(xs, mask, with_aux_loss=True)
+    assert calls == [1]
 
 
 def test_embed_subset():

@@ -201,7 +201,9 @@ class CLARGAFusion(nn.Module):
         n_mod = v.shape[1]
         scores = self.query(v) @ self.key(v).transpose(1, 2)
         scores = scores / math.sqrt(self.query.out_features)  # (B, M, M)
-        self_loop = torch.eye(n_mod, dtype=torch.bool, device=v.device)
+        # A float eye compared to 0, not a boolean eye: ONNX Runtime has no
+        # boolean EyeLike, and this keeps the network exportable.
+        self_loop = torch.eye(n_mod, dtype=v.dtype, device=v.device) > 0
         # Receiver m (row) listens to sender n (column) if n is observed; the
         # self-loop is always there so every softmax row has an entry.
         allowed = mask.unsqueeze(1) | self_loop

@@ -73,7 +73,9 @@ class ConFuFusion(nn.Module):
     comes from an MLP on :math:`[z_1 \| \dots \| z_M \| o]` (every
     modality's embedding, the projected token where one is missing, and the
     mask :math:`o`), like ConFu's "all modalities" probe; ``None`` when
-    ``n_outputs=0`` (self-supervised use).
+    ``n_outputs=0`` (self-supervised use). ``aux_loss`` is computed in
+    training mode only (or with ``forward(..., with_aux_loss=True)``), so
+    inference pays for no similarity matrix.
 
     Parameters
     ----------
@@ -193,14 +195,30 @@ class ConFuFusion(nn.Module):
             return fused
         return self.fused_weight * fused + (1.0 - self.fused_weight) * pair
 
-    def forward(self, xs, mask):
+    def forward(self, xs, mask, with_aux_loss=None):
+        """Predict and embed; the contrastive loss only when asked.
+
+        Parameters
+        ----------
+        xs, mask
+            Per-modality tensors and the observation mask.
+        with_aux_loss : bool, optional
+            Compute ``aux_loss``; by default only in training mode. The loss
+            compares every pair of rows of the batch (``batch x batch``
+            similarities per term), which at inference would cost far more
+            than the network itself; pass ``True`` in eval mode for a
+            validation loss.
+        """
         e, mask = self.encoder(xs, mask)
         z = self._project(e)
         embedding = F.normalize(masked_mean(z, mask), dim=-1)
         prediction = None
         if self.head is not None:
             prediction = self.head(torch.cat([z.flatten(1), mask.to(z.dtype)], dim=1))
-        return FusionOutput(prediction, embedding, self._contrastive_loss(e, z, mask), {})
+        if with_aux_loss is None:
+            with_aux_loss = self.training
+        aux_loss = self._contrastive_loss(e, z, mask) if with_aux_loss else None
+        return FusionOutput(prediction, embedding, aux_loss, {})
 
     def modality_embeddings(self, xs, mask):
         """Unimodal embeddings ``z_m`` of every modality.
