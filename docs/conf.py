@@ -34,6 +34,10 @@ torch.set_num_threads(1)
 
 import sklearn_mmfusion  # noqa: E402
 
+# sphinx-gallery resolves the names an example uses (for its backreferences);
+# HalvingRandomSearchCV only exists once this experimental import has run.
+from sklearn.experimental import enable_halving_search_cv  # noqa: E402,F401
+
 # -- project -----------------------------------------------------------------
 
 project = "sklearn-mmfusion"
