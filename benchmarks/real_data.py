@@ -20,7 +20,11 @@ lose the accelerometer / the gyroscope).
 Writes benchmarks/results/real_data.md (every cell, tables with fold spreads,
 the error ratio of the best fusion estimator to the baselines per cell, the
 HAPT gated-vs-concat difference next to HARMES's +6 pp) and real_data.json
-(every fold). ``--quick`` writes real_data_quick.md/json instead.
+(every fold). ``--quick`` writes real_data_quick.md/json instead. Each
+(data set, missing rate) cell is kept in ``results/real_data_cells/`` as it
+finishes, and the report is rewritten after every data set: a run stopped
+part-way resumes from the finished cells (same folds, methods and options),
+and the report lists what has not run yet.
 """
 
 import argparse
@@ -194,6 +198,76 @@ def hapt_gated_vs_concat(records):
     return lines
 
 
+def _cell_path(cells, name, rate):
+    return cells / f"{name}_{int(round(100 * rate)):02d}.json"
+
+
+def _load_cell(cells, name, rate, config):
+    """Records of an already-run (data set, rate) cell with this config, or None."""
+    path = _cell_path(cells, name, rate)
+    if not path.exists():
+        return None
+    cell = json.loads(path.read_text())
+    return cell if cell.get("config") == config else None
+
+
+def _save_cell(cells, name, rate, cell):
+    cells.mkdir(parents=True, exist_ok=True)
+    _cell_path(cells, name, rate).write_text(json.dumps(cell, indent=1, default=float))
+
+
+def _report(header, names, done, rates, output):
+    """Write the markdown report and JSON for every data set run so far."""
+    sections = list(header)
+    all_records, ratios, hapt_lines = [], {}, []
+    for name in names:
+        if name not in done:
+            sections += ["", f"## {name}", "", "not run yet"]
+            continue
+        if done[name] is None:
+            sections += ["", f"## {name}", "", "skipped: ../shared/data not found"]
+            continue
+        widths, n, n_classes, description, seconds, records = done[name]
+        if name in HAPT_VARIANTS and "hapt" in done and done["hapt"]:
+            # At 0 % the variant is the hapt cell itself.
+            reuse = [dict(r, dataset=name) for r in done["hapt"][5]
+                     if r["missing_rate"] == 0.0]
+            records = reuse + records
+        all_records += records
+        summary = summarize(records, ["macro_f1", "accuracy"])
+        ratios[name] = error_ratios(summary)
+        what = (f"{HAPT_VARIANTS[name]} hidden in R % of the windows" if name in HAPT_VARIANTS
+                else "R % of each modality's rows hidden")
+        sections += [
+            "", f"## {name}", "",
+            f"{n} samples, {n_classes} classes, modalities "
+            f"{', '.join(f'{m} ({w})' for m, w in widths.items())}; {description}; "
+            f"missing: {what}; {seconds:.0f} s.",
+            "", format_table(summary, ["macro_f1", "accuracy"]),
+            "", "Error ratio of the best fusion estimator:", "", ratio_table(ratios[name]),
+        ]
+        if name == "hapt":
+            hapt_lines = hapt_gated_vs_concat(records)
+            if hapt_lines:
+                sections += ["", "HAPT gated vs concat (paired over folds):", "", *hapt_lines]
+
+    sections += ["", "## Summary: error ratio of the best fusion estimator per cell", "",
+                 "| data set | missing rate | best fusion | vs better of LR/HGB | vs LightGBM | "
+                 "vs RealMLP-TD |", "|---|---|---|---|---|---|"]
+    for name, rows in ratios.items():
+        for row in rows:
+            sections.append(
+                f"| {name} | {row['missing_rate']:.0%} | {row['best_fusion']} | "
+                + " | ".join(f"{row[k]:.2f}" if k in row else "n/a"
+                             for k in ("vs_lr_hgb", "vs_lightgbm", "vs_realmlp")) + " |")
+    if hapt_lines:
+        sections += ["", "HAPT gated vs concat next to HARMES (+6 pp):", "", *hapt_lines]
+    text = "\n".join(sections) + "\n"
+    out = write_results(text, output)
+    out.with_suffix(".json").write_text(json.dumps(
+        {"records": all_records, "error_ratios": ratios}, indent=1, default=float))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -236,75 +310,51 @@ def main(argv=None):
         "below 1 the fusion estimator wins, above 1 the baseline wins.",
         f"Fusion: {', '.join(fusion)}. Baselines: {', '.join(baselines)}.",
     ]
-    all_records, ratios, hapt_lines, descriptions = [], {}, [], {}
+    cells = output.parent / (output.stem + "_cells")
+    config = {"cv": cv, "hapt_cv": hapt_cv, "quick": args.quick,
+              "methods": sorted([*fusion, *baselines])}
+    done = {}  # name -> (X shapes, n classes, description, seconds, records)
     for name in names:
         if name in SHARED and not shared_data_available(SHARED[name]):
-            sections += ["", f"## {name}", "", "skipped: ../shared/data not found"]
+            done[name] = None
             continue
         X, y, groups = load(name)
         if args.quick:
             X, y, groups = subsample(X, y, groups, 600)
         is_hapt = name.startswith("hapt")
-        start = time.perf_counter()
         print(f"== {name}: {len(y)} samples, modalities "
               f"{', '.join(f'{m} {b.shape[1]}' for m, b in X.items())}", flush=True)
-        if name in HAPT_VARIANTS:
-            records = []
-            # At 0 % the variant is the hapt cell itself: reuse it when it ran.
-            reuse = [dict(r) for r in all_records if r["dataset"] == "hapt"
-                     and r["missing_rate"] == 0.0]
-            for rate in rates:
-                if rate == 0 and reuse:
-                    records += reuse
-                    continue
-                X_rate = hide_one_modality(X, HAPT_VARIANTS[name], rate) if rate else X
-                result = compare(X_rate, y, groups=groups, cv=hapt_cv, estimators=fusion,
-                                 baselines=baselines, n_jobs=args.n_jobs)
+        records, description, seconds = [], None, 0.0
+        for rate in rates:
+            if name in HAPT_VARIANTS and rate == 0 and "hapt" in names:
+                continue  # the hapt cell itself; merged below
+            cached = _load_cell(cells, name, rate, config)
+            if cached is None:
+                start = time.perf_counter()
+                if name in HAPT_VARIANTS:
+                    X_rate = hide_one_modality(X, HAPT_VARIANTS[name], rate) if rate else X
+                    result = compare(X_rate, y, groups=groups, cv=hapt_cv, estimators=fusion,
+                                     baselines=baselines, n_jobs=args.n_jobs)
+                else:
+                    result = compare(X, y, groups=groups if is_hapt else None,
+                                     cv=hapt_cv if is_hapt else cv, missing_rates=[rate],
+                                     estimators=fusion, baselines=baselines,
+                                     n_jobs=args.n_jobs)
                 for row in result.records:
                     row["missing_rate"] = float(rate)
-                records += result.records
-            description = descriptions.get("hapt") if rates == [0.0] else result.cv_description
-        else:
-            result = compare(X, y, groups=groups if is_hapt else None,
-                             cv=hapt_cv if is_hapt else cv, missing_rates=rates,
-                             estimators=fusion, baselines=baselines, n_jobs=args.n_jobs)
-            records, description = result.records, result.cv_description
-        descriptions[name] = description
-        for row in records:
-            row["dataset"] = name
-        all_records += records
-        summary = summarize(records, ["macro_f1", "accuracy"])
-        ratios[name] = error_ratios(summary)
-        what = (f"{HAPT_VARIANTS[name]} hidden in R % of the windows" if name in HAPT_VARIANTS
-                else "R % of each modality's rows hidden")
-        sections += [
-            "", f"## {name}", "",
-            f"{len(y)} samples, {len(np.unique(y))} classes, modalities "
-            f"{', '.join(f'{m} ({b.shape[1]})' for m, b in X.items())}; {description}; "
-            f"missing: {what}; {time.perf_counter() - start:.0f} s.",
-            "", format_table(summary, ["macro_f1", "accuracy"]),
-            "", "Error ratio of the best fusion estimator:", "", ratio_table(ratios[name]),
-        ]
-        if name == "hapt":
-            hapt_lines = hapt_gated_vs_concat(records)
-            if hapt_lines:
-                sections += ["", "HAPT gated vs concat (paired over folds):", "", *hapt_lines]
-
-    sections += ["", "## Summary: error ratio of the best fusion estimator per cell", "",
-                 "| data set | missing rate | best fusion | vs better of LR/HGB | vs LightGBM | "
-                 "vs RealMLP-TD |", "|---|---|---|---|---|---|"]
-    for name, rows in ratios.items():
-        for row in rows:
-            sections.append(
-                f"| {name} | {row['missing_rate']:.0%} | {row['best_fusion']} | "
-                + " | ".join(f"{row[k]:.2f}" if k in row else "n/a"
-                             for k in ("vs_lr_hgb", "vs_lightgbm", "vs_realmlp")) + " |")
-    if hapt_lines:
-        sections += ["", "HAPT gated vs concat next to HARMES (+6 pp):", "", *hapt_lines]
-    text = "\n".join(sections) + "\n"
-    out = write_results(text, output)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"records": all_records, "error_ratios": ratios}, indent=1, default=float))
+                    row["dataset"] = name
+                cached = {"config": config, "records": result.records,
+                          "description": result.cv_description,
+                          "seconds": time.perf_counter() - start}
+                _save_cell(cells, name, rate, cached)
+            records += cached["records"]
+            description = cached["description"]
+            seconds += cached["seconds"]
+        done[name] = ({m: b.shape[1] for m, b in X.items()}, len(y), len(np.unique(y)),
+                      description, seconds, records)
+        # Rewrite the report after every data set: a long run that stops
+        # still leaves every finished cell on disk and in the table.
+        _report(sections, names, done, rates, output)
     return 0
 
 
