@@ -22,7 +22,7 @@ setup(
     package_data={"sklearn_mmfusion.datasets": ["data/*.npz", "data/*.json"]},
     python_requires=">=3.10",
     install_requires=[
-        "scikit-learn>=1.6",
+        "scikit-learn>=1.6,<1.10",  # private names: sklearn_mmfusion/_sklearn_compat.py
         "skorch>=1.0",
         # CPU machines install torch==2.13.0 first (see README); never let pip
         # resolve an unpinned torch, which pulls a multi-GB CUDA build.

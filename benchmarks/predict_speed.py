@@ -17,7 +17,7 @@ missing (all-NaN) and 1% of the other values NaN. For each estimator:
   in eval mode, divided by the fp32 matrix-product rate measured in the same
   run (the best of several 4096 x 1024 x 1024 products), and the fraction of
   that bound reached;
-* the input conversion alone (``split_fitted_input`` + ``ModalitySchema.encode``,
+* the input conversion alone (``FittedInput.split`` + ``ModalitySchema.encode``,
   i.e. checks, splitting, masks, imputation, scaling, float32) in GB/s of
   float64 input;
 * peak extra memory of ``predict`` (RSS sampled every 2 ms) over the input size;
@@ -41,7 +41,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from sklearn_mmfusion import ModalityDict
 from sklearn_mmfusion._base import PREDICT_BATCH_ROWS
-from sklearn_mmfusion._data import split_fitted_input
+
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
@@ -201,7 +201,7 @@ def main(argv=None):
         est = Est(max_epochs=args.epochs, early_stopping=False, random_state=0)
         target = y_train.astype(float) if "Regressor" in name else y_train
         est.fit(X_train, None if "Embedder" in name else target)
-        arrays, mask = split_fitted_input(est, X)
+        arrays, mask = est.fitted_input_.split(X, est)
         flops = flops_per_row(est, arrays, mask)
         bound = rate / flops
         predict = est.transform if "Embedder" in name else est.predict
@@ -209,14 +209,14 @@ def main(argv=None):
         t_transform = best_time(lambda: est.transform(X), repeats)
 
         def convert():
-            arr, m = split_fitted_input(est, X)
+            arr, m = est.fitted_input_.split(X, est)
             for part in range(0, n, PREDICT_BATCH_ROWS):
                 est.schema_.encode(arr, m, slice(part, part + PREDICT_BATCH_ROWS))
 
         t_convert = best_time(convert, repeats)
         if not notes or not notes[0].startswith("Input conversion"):
             def convert_before():
-                arr, m = split_fitted_input(est, X)
+                arr, m = est.fitted_input_.split(X, est)
                 for part in range(0, n, PREDICT_BATCH_ROWS):
                     reference_encode(est.schema_, arr, m,
                                      slice(part, part + PREDICT_BATCH_ROWS))
@@ -224,7 +224,7 @@ def main(argv=None):
             t_before = best_time(convert_before, repeats)
             t_after = best_time(convert, repeats)
             notes.insert(0, (
-                f"Input conversion (split_fitted_input + ModalitySchema.encode over "
+                f"Input conversion (FittedInput.split + ModalitySchema.encode over "
                 f"{n:,} rows, {input_bytes / GB:.2f} GB of float64): before issue 17 "
                 f"{input_bytes / t_before / GB:.2f} GB/s, now "
                 f"{input_bytes / t_after / GB:.2f} GB/s ({t_before / t_after:.2f}x), "
@@ -251,7 +251,7 @@ def main(argv=None):
             # Before issue 17: the forward also computed the contrastive loss.
             legacy_n = min(n, 2 * PREDICT_BATCH_ROWS)
             part = X[:legacy_n]
-            arr, m = split_fitted_input(est, part)
+            arr, m = est.fitted_input_.split(part, est)
             legacy_flops = flops_per_row(est, arr, m, with_aux_loss=True)
             t_legacy = best_time(lambda: est._forward(
                 arr, m, lambda mod, xs, mk: mod(xs, mk, with_aux_loss=True).prediction), 1)

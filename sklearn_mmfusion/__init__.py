@@ -5,7 +5,7 @@ Estimators take ``X`` as a mapping of modality arrays (wrap it in
 ``modalities`` spec. A sample's missing modality is an all-NaN row.
 """
 
-from ._base import BaseFusion, FusionClassifier, FusionRegressor
+from ._base import BaseFusion, FusionClassifier, FusionEmbedder, FusionRegressor
 from ._clarga import CLARGAClassifier, CLARGARegressor
 from ._compare import ComparisonResult, compare
 from ._concat import ConcatFusionClassifier, ConcatFusionRegressor
@@ -34,6 +34,7 @@ __all__ = [
     "ConFuEmbedder",
     "ConFuRegressor",
     "FusionClassifier",
+    "FusionEmbedder",
     "FusionRegressor",
     "GatedFusionClassifier",
     "GatedFusionRegressor",

@@ -1,10 +1,17 @@
 """The shared scikit-learn estimator base of every fusion method.
 
-A fusion estimator is this base plus, in its own module, the network class it
-trains (``_network``), the names of the extra parameters that network takes
-(``_network_params``) and their constraints. Everything else lives here:
-parameter validation, the data contract, seeding, the skorch net, batching,
-early stopping and prediction in batches.
+A fusion estimator is one of the three task flavours here (classifier,
+regressor, self-supervised embedder) plus, in its own module, a parameter
+mixin: the network class it trains (``_network``), the names of the extra
+parameters that network takes (``_network_params``), their constraints, and
+the weight of the network's auxiliary loss when it has one. What is left here
+is the scikit-learn face: parameter validation, the fitted attributes, the
+target of each task, the validation split, prediction in batches and
+pickling. Training itself is :func:`sklearn_mmfusion._net.train`.
+
+The bases and the flavours are abstract (``abc.ABC``): only a class with a
+``_network`` can be instantiated, and ``inspect.isabstract`` tells the
+package's estimators from its bases.
 
 Estimator classes are dataclasses (``kw_only``, with scikit-learn's own
 ``repr``): the generated ``__init__`` only stores the parameters, and each class
@@ -13,13 +20,13 @@ declares only the parameters it adds.
 
 import copy
 import dataclasses
-import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import Callback
 from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
@@ -27,49 +34,28 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, compute_sample_weight
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    _get_feature_names,
     check_array,
     check_is_fitted,
     column_or_1d,
 )
 
-from ._data import (
-    ModalitySchema,
-    as_container,
-    is_modality_mapping,
-    iter_row_chunks,
-    observation_mask,
-    split_fitted_input,
-    split_modalities,
-)
+from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._data import FittedInput, iter_row_chunks
 from ._net import (
-    BatchIterator,
-    FusionNet,
-    RefreshCalibration,
-    StopOnDivergence,
+    TRAINING_LOCK,
     TensorBatches,
-    TrainingDivergedError,
     as_input_tensor,
     dense_input,
-    diverged_error,
     float32_default,
+    fused_adamw_supported,  # noqa: F401 (part of this module's face for tests)
+    train,
 )
-
-# Training draws from torch's process-wide RNG (initial weights, dropout,
-# shuffling); two fits running in threads of one process (joblib's threading
-# backend, a dask worker with several threads) would interleave their draws and
-# lose reproducibility. Fits in one process therefore train one at a time;
-# processes (joblib's default loky backend) still train in parallel.
-_TRAINING_LOCK = threading.RLock()
 
 # Rows per forward pass at predict/transform time: large enough to keep the
 # device busy, small enough that the temporaries stay a few hundred MB.
@@ -103,16 +89,6 @@ def merge_constraints(*classes, **extra):
     return merged
 
 
-def fused_adamw_supported(device):
-    """AdamW's fused kernel: one kernel for all parameters instead of a Python
-    loop over them (about 20% of a CPU step for our networks). CUDA has had it
-    for long; CPU since torch 2.4."""
-    if device.type == "cuda":
-        return True
-    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
-    return device.type == "cpu" and (major, minor) >= (2, 4)
-
-
 def resolve_device(device):
     """``"auto"`` -> CUDA when available, else CPU; checks CUDA exists."""
     if device == "auto":
@@ -133,14 +109,15 @@ def resolve_device(device):
 
 
 @estimator_params
-class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Base class of the fusion estimators. Not for direct use.
+class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, ABC):
+    """Abstract base class of the fusion estimators.
 
-    Subclasses set ``_network`` (a :mod:`sklearn_mmfusion.nn` class called as
-    ``_network(modality_dims, n_outputs, hidden_dim=, dropout=, missing=,
-    modality_dropout=, **method_params)``) and ``_network_params`` (names of
-    their own parameters forwarded to it), and mix in :class:`FusionClassifier`
-    or :class:`FusionRegressor` for the task.
+    Concrete estimators set ``_network`` (a :mod:`sklearn_mmfusion.nn` class
+    called as ``_network(modality_dims, n_outputs, hidden_dim=, dropout=,
+    missing=, modality_dropout=, **method_params)``) and ``_network_params``
+    (names of their own parameters forwarded to it), and derive from one of
+    the task flavours :class:`FusionClassifier`, :class:`FusionRegressor` or
+    :class:`FusionEmbedder`.
     """
 
     modalities: Mapping | None = None
@@ -183,11 +160,28 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "warm_start": ["boolean"],
     }
 
-    _network = None
+    # -- what subclasses provide ------------------------------------------
+
+    @property
+    @abstractmethod
+    def _network(self):
+        """The :mod:`sklearn_mmfusion.nn` network class this method trains
+        (a class attribute in the concrete estimators)."""
+
+    # Names of the method's own parameters forwarded to ``_network``.
     _network_params = ()
+    # Criterion of the task (``reduction="none"``); ``None`` for no head.
+    _criterion = None
     _requires_y = True
 
-    # -- what subclasses provide ------------------------------------------
+    @abstractmethod
+    def _prepare_target(self, y):
+        """``(target array or None, n_outputs, fitted target attributes)``."""
+
+    @abstractmethod
+    def _partial_target(self, y, classes, first):
+        """As :meth:`_prepare_target`, for a chunk: the first call fixes what
+        later calls are checked against."""
 
     def _network_kwargs(self, hidden_dim):
         """Keyword arguments of ``_network`` besides the dimensions."""
@@ -206,8 +200,13 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return int(self.hidden_dim)
 
     def _aux_weight(self):
-        """Weight of the network's auxiliary (e.g. contrastive) loss."""
-        return getattr(self, "contrastive_weight", 1.0)
+        """Weight of the network's auxiliary loss; the parameter mixins of
+        methods with one (contrastive terms) return their own parameter."""
+        return 1.0
+
+    def _criterion_kwargs(self):
+        """Extra keyword arguments of the criterion (none here)."""
+        return {}
 
     def _fitted_extras(self, arrays, mask):
         """Extra fitted attributes computed after training (none here)."""
@@ -215,139 +214,105 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     # -- fit ----------------------------------------------------------------
 
-    def _split_input(self, X, *, reset):
-        """Any X form -> (arrays, mask); at predict, check against the fit."""
-        if not reset:
-            check_is_fitted(self, "module_")
-            return split_fitted_input(self, X, accept_sparse=True)
-        arrays = split_modalities(as_container(X), self.modalities, accept_sparse=True)
-        return arrays, observation_mask(arrays)
-
     def _fit(self, X, y, sample_weight):
+        self._check_fit_arguments(y)
+        fitted_input, arrays, mask = FittedInput.learn(
+            X, self.modalities, scaling=self.scaling, accept_sparse=True)
+        target, n_outputs, target_attrs = self._prepare_target(y)
+        n_samples = self._check_target_rows(target, mask.shape[0])
+        weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
+        schema = fitted_input.schema
+        seed = self._base_seed()
+        validation, n_validation = self._validation_split(n_samples, target_attrs, seed)
+        hidden_dim = self._resolve_hidden_dim(n_samples - n_validation)
+        network_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
+                        "kwargs": self._network_kwargs(hidden_dim)}
+        module, history, _ = self._train(
+            lambda: self._build_network(network_init), schema, arrays, mask, target, weight,
+            seed=seed, epochs=self.max_epochs, validation=validation, cosine_schedule=True,
+        )
+        # Only now, with training done, do the fitted attributes change.
+        self.__dict__.pop("_optimizer_state_", None)  # belonged to another network
+        self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
+                         target_attrs)
+        self.hidden_dim_ = hidden_dim
+        self.early_stopping_ = validation is not None
+        self.n_validation_ = n_validation
+        return self
+
+    def _check_fit_arguments(self, y):
         if y is None and self._requires_y:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         _check_callbacks(self.callbacks)
-        X = as_container(X)
-        arrays, mask = self._split_input(X, reset=True)
-        n_samples = mask.shape[0]
-        target, n_outputs, target_attrs = self._prepare_target(y)
-        if target is not None and target.shape[0] != n_samples:
-            raise ValueError(
-                f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
-            )
-        sample_weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
-        schema = ModalitySchema(arrays, mask, scaling=self.scaling)
-        device = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    def _split_input(self, X):
+        """Any X form -> (arrays, mask), checked against the fit."""
+        check_is_fitted(self, "module_")
+        return self.fitted_input_.split(X, self, accept_sparse=True)
+
+    def _base_seed(self):
+        """One number from ``random_state`` that seeds a whole fit."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    @classmethod
+    def _build_network(cls, init):
+        return cls._network(init["modality_dims"], init["n_outputs"], **init["kwargs"])
+
+    def _train(self, build_network, schema, arrays, mask, target, weight, *, seed, epochs,
+               validation, cosine_schedule=False, optimizer_state=None):
+        """Encode the training data and hand it to the training engine."""
+        device = resolve_device(self.device)
         blocks, mask_all = schema.encode(arrays, mask)
         dataset = TensorBatches(
             [as_input_tensor(b, device) for b in blocks],
             torch.from_numpy(mask_all).to(device),
             None if target is None else torch.from_numpy(target).to(device),
-            torch.from_numpy(sample_weight).to(device),
+            torch.from_numpy(weight).to(device),
         )
-        train_split, n_validation = self._validation_split(n_samples, target_attrs, seed)
-        n_train = n_samples - n_validation
-        hidden_dim = self._resolve_hidden_dim(n_train)
-        network_kwargs = self._network_kwargs(hidden_dim)
+        return train(
+            build_network, dataset, criterion=self._criterion,
+            criterion_kwargs=self._criterion_kwargs(), seed=seed, device=device,
+            epochs=epochs, lr=self.lr, weight_decay=self.weight_decay,
+            batch_size=self.batch_size, validation=validation, patience=self.patience,
+            cosine_schedule=cosine_schedule, calibrated=self.missing == "calibrated",
+            callbacks=self.callbacks, verbose=self.verbose, aux_weight=self._aux_weight(),
+            optimizer_state=optimizer_state, epochs_before=getattr(self, "n_iter_", 0),
+        )
 
-        callbacks = [
-            ("stop_on_divergence", StopOnDivergence()),
-            # Cosine decay of the learning rate over the whole schedule: the
-            # last epochs of a run without early stopping take small steps.
-            ("lr_schedule", LRScheduler(
-                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-                T_max=self.max_epochs, eta_min=self.lr * 0.01,
-            )),
+    def _set_fitted(self, fitted_input, arrays, mask, module, network_init, history,
+                    target_attrs, *, first=True, optimizer_state=None):
+        """Set the fitted attributes once a training pass has succeeded.
+
+        ``first``: a new network (``fit``, the first ``partial_fit``), whose
+        input and target attributes are set; otherwise the epochs are added
+        to the history of the fitted network.
+        """
+        schema = fitted_input.schema
+        previous = 0 if first else self.n_iter_
+        epochs = [
+            {**{k: v for k, v in epoch.items() if k != "batches"}, "epoch": previous + i + 1}
+            for i, epoch in enumerate(history)
         ]
-        if self.missing == "calibrated":
-            callbacks.append(("refresh_calibration", RefreshCalibration()))
-        if train_split is not None:
-            callbacks.append(
-                ("early_stopping",
-                 EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True))
-            )
-        callbacks += list(self.callbacks or [])
-
-        # Seed everything from one number, inside a forked RNG so that the
-        # caller's global torch RNG state is left as it was (and likewise
-        # for the default dtype).
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with _TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), \
-                float32_default():
-            torch.manual_seed(seed)
-            module = self._network(schema.widths, n_outputs, **network_kwargs)
-            net = FusionNet(
-                module=module,
-                criterion=self._criterion,
-                criterion__reduction="none",
-                **self._criterion_kwargs(),
-                optimizer=torch.optim.AdamW,
-                optimizer__weight_decay=self.weight_decay,
-                optimizer__fused=fused_adamw_supported(device),
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                device=device,
-                iterator_train=BatchIterator,
-                iterator_train__shuffle=True,
-                iterator_train__generator=torch.Generator().manual_seed(seed),
-                iterator_valid=BatchIterator,
-                train_split=train_split,
-                callbacks=callbacks,
-                verbose=self.verbose,
-                aux_weight=self._aux_weight(),
-            )
-            try:
-                net.fit(dataset, y=None)
-            except TrainingDivergedError as exc:
-                # Raised again here so that the traceback the user sees ends in
-                # this package, not inside skorch's training loop.
-                raise TrainingDivergedError(str(exc)) from None
-            module = net.module_.eval()
-            _check_finite_network(module, dataset, len(net.history), self.lr)
-
-        # Only now, with training done, do the fitted attributes change.
         self.schema_ = schema
         self.module_ = module
-        self.__dict__.pop("_optimizer_state_", None)  # belonged to another network
+        if optimizer_state is not None:
+            self._optimizer_state_ = optimizer_state
         # What rebuilds the network when a pickle (or skops file) is loaded.
-        self._network_init_ = {
-            "modality_dims": list(schema.widths),
-            "n_outputs": int(n_outputs),
-            "kwargs": network_kwargs,
-        }
-        self.hidden_dim_ = hidden_dim
-        self.early_stopping_ = train_split is not None
-        self.n_validation_ = n_validation
-        self.modalities_ = list(schema.names)
-        self.n_features_in_ = (
-            X.shape[1] if not is_modality_mapping(X) else schema.n_features
-        )
-        feature_names = _get_feature_names(X) if not is_modality_mapping(X) else None
-        if feature_names is not None:
-            self.feature_names_in_ = feature_names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self.history_ = History(
-            [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
-        )
-        self.n_iter_ = len(net.history)
-        for name, value in target_attrs.items():
-            setattr(self, name, value)
-        self._n_features_out = int(
-            self._forward(arrays, mask, _embedding, rows=slice(0, 1)).shape[1]
-        )
+        self._network_init_ = network_init
+        self.history_ = History(epochs if first else list(self.history_) + epochs)
+        self.n_iter_ = previous + len(epochs)
+        if first:
+            self.fitted_input_ = fitted_input
+            fitted_input.set_attributes(self)
+            for name, value in target_attrs.items():
+                setattr(self, name, value)
+            self._n_features_out = int(
+                self._forward(arrays, mask, _embedding, rows=slice(0, 1)).shape[1]
+            )
         for name, value in self._fitted_extras(arrays, mask).items():
             setattr(self, name, value)
-        return self
-
-    def _criterion_kwargs(self):
-        """Extra keyword arguments of the criterion (none here)."""
-        return {}
 
     def _validation_split(self, n_samples, target_attrs, seed):
         """``(train_split, n_validation)``: a skorch ``train_split`` holding out
@@ -390,6 +355,14 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             weight = weight * extra
         return weight.astype(np.float32)
 
+    def _check_target_rows(self, target, n_samples):
+        """``n_samples``, once the target is checked to have as many rows."""
+        if target is not None and target.shape[0] != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
+            )
+        return n_samples
+
     # -- incremental training (partial_fit, warm_start) --------------------------
 
     def _partial_fit(self, X, y, classes, sample_weight):
@@ -401,52 +374,59 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         chunk against them and continue training the same network with the
         same AdamW state.
         """
-        if y is None and self._requires_y:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        _check_callbacks(self.callbacks)
+        self._check_fit_arguments(y)
         first = not hasattr(self, "module_")
-        X = as_container(X)
-        arrays, mask = self._split_input(X, reset=first)
+        if first:
+            fitted_input, arrays, mask = FittedInput.learn(
+                X, self.modalities, scaling=self.scaling, accept_sparse=True)
+        else:
+            fitted_input = self.fitted_input_
+            arrays, mask = self._split_input(X)
         target, n_outputs, target_attrs = self._partial_target(y, classes, first)
         self._check_target_rows(target, mask.shape[0])
         weight = self._prepare_weight(sample_weight, mask.shape[0], target_attrs)
-        schema = (ModalitySchema(arrays, mask, scaling=self.scaling)
-                  if first else self.schema_)
-        module, history, optimizer_state = self._train_more(
-            schema, arrays, mask, target, weight, n_outputs,
-            epochs=1, train_split=None, first=first,
-        )
-        self._set_trained(X, arrays, mask, schema, module, history, optimizer_state,
-                          n_outputs, target_attrs, first=first)
+        self._train_more(fitted_input, arrays, mask, target, weight, n_outputs, target_attrs,
+                         epochs=1, validation=None, first=first)
         return self
 
     def _warm_fit(self, X, y, sample_weight):
         """``fit`` with ``warm_start=True`` on a fitted estimator: more epochs
         of the fitted network (same schema, classes and optimizer state) on
         ``X``, with early stopping as in ``fit``."""
-        if y is None and self._requires_y:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        _check_callbacks(self.callbacks)
-        X = as_container(X)
-        arrays, mask = self._split_input(X, reset=False)
-        n_samples = mask.shape[0]
+        self._check_fit_arguments(y)
+        arrays, mask = self._split_input(X)
         target, n_outputs, target_attrs = self._partial_target(y, None, False)
-        self._check_target_rows(target, n_samples)
+        n_samples = self._check_target_rows(target, mask.shape[0])
         weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
-        seed = self._chunk_seed()
         stratify = target if target is not None and target.dtype == np.int64 else None
-        train_split, _ = self._validation_split(n_samples, {"_stratify": stratify}, seed)
-        module, history, optimizer_state = self._train_more(
-            self.schema_, arrays, mask, target, weight, n_outputs,
-            epochs=self.max_epochs, train_split=train_split, first=False,
-        )
-        self._set_trained(X, arrays, mask, self.schema_, module, history, optimizer_state,
-                          n_outputs, target_attrs, first=False)
+        validation, _ = self._validation_split(
+            n_samples, {"_stratify": stratify}, self._chunk_seed())
+        self._train_more(self.fitted_input_, arrays, mask, target, weight, n_outputs,
+                         target_attrs, epochs=self.max_epochs, validation=validation,
+                         first=False)
         return self
+
+    def _train_more(self, fitted_input, arrays, mask, target, weight, n_outputs,
+                    target_attrs, *, epochs, validation, first):
+        """Train a new (``first``) network or a copy of the fitted one for
+        ``epochs`` passes, then set the fitted attributes (not before: the
+        fitted network stays as it was if the pass fails)."""
+        schema = fitted_input.schema
+        network_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
+                        "kwargs": self._network_kwargs(self._stream_hidden_dim())}
+        build = ((lambda: self._build_network(network_init)) if first
+                 else (lambda: copy.deepcopy(self.module_)))
+        state = None if first else getattr(self, "_optimizer_state_", None)
+        module, history, optimizer_state = self._train(
+            build, schema, arrays, mask, target, weight, seed=self._chunk_seed(),
+            epochs=epochs, validation=validation,
+            optimizer_state=None if state is None else _optimizer_state_to_torch(state),
+        )
+        self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
+                         target_attrs, first=first, optimizer_state=optimizer_state)
+        self.hidden_dim_ = self._stream_hidden_dim()
+        self.early_stopping_ = False
+        self.n_validation_ = 0
 
     def _stream_hidden_dim(self):
         """Width for incremental training: a fitted network keeps its own; a
@@ -456,122 +436,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             return self.hidden_dim_
         return 128 if self.hidden_dim == "auto" else int(self.hidden_dim)
 
-    def _check_target_rows(self, target, n_samples):
-        if target is not None and target.shape[0] != n_samples:
-            raise ValueError(
-                f"X has {n_samples} samples but y has {target.shape[0]}; they must match."
-            )
-
     def _chunk_seed(self):
         """A different seed for every pass: one number from ``random_state``
         plus the epochs trained so far, so that equal chunks are not shuffled
         (nor dropped out) alike, and a seeded run is reproducible."""
-        base = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        return (base + getattr(self, "n_iter_", 0)) % np.iinfo(np.int32).max
-
-    def _train_more(self, schema, arrays, mask, target, weight, n_outputs, *,
-                    epochs, train_split, first):
-        """Train a new (``first``) or a copy of the fitted network for
-        ``epochs`` passes; returns the network, the epochs' history and the
-        optimizer state. The fitted attributes are not touched."""
-        device = resolve_device(self.device)
-        seed = self._chunk_seed()
-        blocks, mask_all = schema.encode(arrays, mask)
-        dataset = TensorBatches(
-            [as_input_tensor(b, device) for b in blocks],
-            torch.from_numpy(mask_all).to(device),
-            None if target is None else torch.from_numpy(target).to(device),
-            torch.from_numpy(weight).to(device),
-        )
-        callbacks = [("stop_on_divergence", StopOnDivergence())]
-        if self.missing == "calibrated":
-            callbacks.append(("refresh_calibration", RefreshCalibration()))
-        if train_split is not None:
-            callbacks.append(
-                ("early_stopping",
-                 EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True))
-            )
-        callbacks += list(self.callbacks or [])
-        state = None if first else getattr(self, "_optimizer_state_", None)
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with _TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), \
-                float32_default():
-            torch.manual_seed(seed)
-            # A copy: the fitted network stays as it was if this pass fails.
-            module = (
-                self._network(schema.widths, n_outputs,
-                              **self._network_kwargs(self._stream_hidden_dim()))
-                if first else copy.deepcopy(self.module_)
-            )
-            net = FusionNet(
-                module=module,
-                criterion=self._criterion,
-                criterion__reduction="none",
-                **self._criterion_kwargs(),
-                optimizer=torch.optim.AdamW,
-                optimizer__weight_decay=self.weight_decay,
-                optimizer__fused=fused_adamw_supported(device),
-                lr=self.lr,
-                max_epochs=epochs,
-                batch_size=self.batch_size,
-                device=device,
-                iterator_train=BatchIterator,
-                iterator_train__shuffle=True,
-                iterator_train__generator=torch.Generator().manual_seed(seed),
-                iterator_valid=BatchIterator,
-                train_split=train_split,
-                callbacks=callbacks,
-                verbose=self.verbose,
-                aux_weight=self._aux_weight(),
-            )
-            net.initialize()
-            if state is not None:
-                net.optimizer_.load_state_dict(_optimizer_state_to_torch(state))
-            try:
-                net.partial_fit(dataset, y=None, epochs=epochs)
-            except TrainingDivergedError as exc:
-                raise TrainingDivergedError(str(exc)) from None
-            module = net.module_.eval()
-            _check_finite_network(module, dataset, getattr(self, "n_iter_", 0) + 1, self.lr)
-            optimizer_state = net.optimizer_.state_dict()
-        return module, net.history, optimizer_state
-
-    def _set_trained(self, X, arrays, mask, schema, module, history, optimizer_state,
-                     n_outputs, target_attrs, *, first):
-        """Set the fitted attributes after a partial or warm-started pass."""
-        previous = 0 if first else self.n_iter_
-        epochs = [
-            {**{k: v for k, v in epoch.items() if k != "batches"}, "epoch": previous + i + 1}
-            for i, epoch in enumerate(history)
-        ]
-        self.schema_ = schema
-        self.module_ = module
-        self._optimizer_state_ = optimizer_state
-        self._network_init_ = {
-            "modality_dims": list(schema.widths),
-            "n_outputs": int(n_outputs),
-            "kwargs": self._network_kwargs(self._stream_hidden_dim()),
-        }
-        self.hidden_dim_ = self._stream_hidden_dim()
-        self.early_stopping_ = False
-        self.n_validation_ = 0
-        self.history_ = History(epochs if first else list(self.history_) + epochs)
-        self.n_iter_ = previous + len(epochs)
-        if first:
-            self.modalities_ = list(schema.names)
-            self.n_features_in_ = (
-                X.shape[1] if not is_modality_mapping(X) else schema.n_features
-            )
-            feature_names = _get_feature_names(X) if not is_modality_mapping(X) else None
-            if feature_names is not None:
-                self.feature_names_in_ = feature_names
-            for name, value in target_attrs.items():
-                setattr(self, name, value)
-            self._n_features_out = int(
-                self._forward(arrays, mask, _embedding, rows=slice(0, 1)).shape[1]
-            )
-        for name, value in self._fitted_extras(arrays, mask).items():
-            setattr(self, name, value)
+        return (self._base_seed() + getattr(self, "n_iter_", 0)) % np.iinfo(np.int32).max
 
     # -- predict / transform -------------------------------------------------
 
@@ -602,7 +471,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return result
 
     def _predict_raw(self, X, compute=None):
-        arrays, mask = self._split_input(X, reset=False)
+        arrays, mask = self._split_input(X)
         return self._forward(arrays, mask, compute or _prediction)
 
     def transform(self, X):
@@ -650,10 +519,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         """The trained network, on CPU, from ``__getstate__``'s arrays."""
         # Its random initial weights are overwritten at once: draw them from a
         # forked RNG so that loading leaves the caller's torch RNG as it was.
-        with _TRAINING_LOCK, torch.random.fork_rng(devices=[]), float32_default():
-            module = cls._network(
-                init["modality_dims"], init["n_outputs"], **init["kwargs"]
-            )
+        with TRAINING_LOCK, torch.random.fork_rng(devices=[]), float32_default():
+            module = cls._build_network(init)
         module.load_state_dict(
             {name: torch.as_tensor(np.array(value)) for name, value in weights.items()}
         )
@@ -672,7 +539,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
 @estimator_params
 class FusionClassifier(ClassifierMixin, BaseFusion):
-    """Classification flavour: cross-entropy, labels of any type, ``predict_proba``."""
+    """Abstract classification flavour: cross-entropy, labels of any type,
+    ``predict_proba``."""
 
     class_weight: dict | str | None = None
     label_smoothing: float = 0.1
@@ -685,7 +553,7 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
     _criterion = torch.nn.CrossEntropyLoss
 
     def _criterion_kwargs(self):
-        return {"criterion__label_smoothing": self.label_smoothing}
+        return {"label_smoothing": self.label_smoothing}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -865,7 +733,8 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
 
 @estimator_params
 class FusionRegressor(RegressorMixin, BaseFusion):
-    """Regression flavour: squared error on standardised targets, 1-D or 2-D ``y``."""
+    """Abstract regression flavour: squared error on standardised targets,
+    1-D or 2-D ``y``."""
 
     _parameter_constraints = merge_constraints(BaseFusion)
     _criterion = torch.nn.MSELoss
@@ -983,6 +852,63 @@ class FusionRegressor(RegressorMixin, BaseFusion):
         return y.ravel() if self._y_ndim == 1 else y
 
 
+@estimator_params
+class FusionEmbedder(BaseFusion):
+    """Abstract self-supervised flavour: no target, no head; the network's
+    auxiliary loss (e.g. a contrastive one) is the whole loss, and
+    ``transform`` gives the learned embedding."""
+
+    _parameter_constraints = merge_constraints(BaseFusion)
+    _requires_y = False
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the embedding from ``X`` alone.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            Training data; a sample's missing modality is an all-NaN row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.warm_start and hasattr(self, "module_"):
+            return self._warm_fit(X, None, None)
+        return self._fit(X, None, None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train the embedding for one pass over a chunk of ``X``.
+
+        The contract of :meth:`FusionClassifier.partial_fit`: the first call
+        fixes the modalities and the scaling statistics (from this chunk) and
+        initialises the network; each call is one pass, with the AdamW state
+        carried over; nothing is held out.
+
+        Parameters
+        ----------
+        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
+            A chunk of data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, None, None, None)
+
+    def _prepare_target(self, y):
+        return None, 0, {}
+
+    def _partial_target(self, y, classes, first):
+        return None, 0, {}
+
+
 # Key of the weights in the pickled state of ``module_``.
 _WEIGHTS = "state_dict"
 
@@ -1003,30 +929,11 @@ def _check_callbacks(callbacks):
             )
 
 
-def _check_finite_network(module, dataset, epoch, lr):
-    """A last training step can overflow the weights after the last recorded
-    loss (no validation pass follows it): refuse to return such a network."""
-    rows = slice(0, 1024)
-    with torch.inference_mode():
-        weights_ok = all(
-            bool(torch.isfinite(t).all())
-            for t in list(module.parameters()) + list(module.buffers())
-            if t.is_floating_point()
-        )
-        outputs_ok = False
-        if weights_ok:
-            out = module([x[rows] for x in dataset.inputs], dataset.mask[rows])
-            outputs_ok = all(
-                bool(torch.isfinite(t).all())
-                for t in (out.prediction, out.embedding)
-                if t is not None
-            )
-    if not outputs_ok:
-        what = (
-            "the network outputs became non-finite" if weights_ok
-            else "the network weights became non-finite"
-        )
-        raise diverged_error(epoch, what, lr)
+def normalized_mean(per_sample):
+    """Column means of a non-negative (n, M) array, scaled to sum to 1."""
+    mean = per_sample.astype(float).mean(axis=0)
+    total = mean.sum()
+    return mean / total if total > 0 else mean
 
 
 def _prediction(module, inputs, mask):

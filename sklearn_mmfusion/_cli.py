@@ -372,7 +372,7 @@ def _save(results, path):
 
 def _time_figure(result):
     """Fit seconds per fold per method (log scale), fusion vs baselines coloured."""
-    from .plotting import _KIND_COLORS, _figure
+    from .plotting._common import _KIND_COLORS, _figure
 
     rate = result.missing_rates[0]
     rows = sorted((r for r in result.summary() if r["missing_rate"] == rate),

@@ -1,11 +1,11 @@
 """Early fusion estimators: concatenated modality encodings into an MLP."""
 
 from ._base import FusionClassifier, FusionRegressor, estimator_params
-from ._docs import fill_doc
+from ._docs import COMMON_DOCS, Substitution
 from .nn import ConcatFusion
 
 
-@fill_doc
+@Substitution(**COMMON_DOCS)
 @estimator_params
 class ConcatFusionClassifier(FusionClassifier):
     """Early-fusion classifier: concatenated encodings and mask into an MLP.
@@ -48,7 +48,7 @@ class ConcatFusionClassifier(FusionClassifier):
     _network = ConcatFusion
 
 
-@fill_doc
+@Substitution(**COMMON_DOCS)
 @estimator_params
 class ConcatFusionRegressor(FusionRegressor):
     """Early-fusion regressor: concatenated encodings and mask into an MLP.

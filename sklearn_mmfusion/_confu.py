@@ -5,22 +5,22 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._sklearn_compat import Interval, _fit_context
 from ._base import (
-    BaseFusion,
     FusionClassifier,
+    FusionEmbedder,
     FusionRegressor,
     estimator_params,
     merge_constraints,
 )
-from ._docs import DOCS, fill_doc
+from ._docs import COMMON_DOCS, Substitution
 from .nn import ConFuFusion
 
-DOCS["confu_parameters"] = """\
+_DOCS = dict(COMMON_DOCS)
+
+_DOCS["confu_parameters"] = """\
     fused_weight : float, default=0.5
         :math:`\\lambda` of ConFu: weight of the fused terms (each modality
         against the fusion of all the others) against the pairwise terms.
@@ -28,11 +28,11 @@ DOCS["confu_parameters"] = """\
     temperature : float, default=0.07
         Temperature of the InfoNCE terms (fixed, as in ConFu)."""
 
-DOCS["contrastive_weight"] = """\
+_DOCS["contrastive_weight"] = """\
     contrastive_weight : float, default=0.1
         Weight of the ConFu contrastive loss added to the task loss."""
 
-DOCS["confu_notes"] = """\
+_DOCS["confu_notes"] = """\
     ConFu (Koutoupis et al., "The More, the Merrier: Contrastive Fusion for
     Higher-Order Multimodal Alignment", arXiv 2511.21331) aligns every pair of
     modalities and the fusion of two with the third. The published method
@@ -64,8 +64,11 @@ class _SupervisedConFuParams(_ConFuParams):
         contrastive_weight=[Interval(Real, 0, None, closed="left")],
     )
 
+    def _aux_weight(self):
+        return self.contrastive_weight
 
-@fill_doc
+
+@Substitution(**_DOCS)
 @estimator_params
 class ConFuClassifier(_SupervisedConFuParams, FusionClassifier):
     """ConFu contrastive fusion with a classification head.
@@ -103,7 +106,7 @@ class ConFuClassifier(_SupervisedConFuParams, FusionClassifier):
     _parameter_constraints = merge_constraints(FusionClassifier, _SupervisedConFuParams)
 
 
-@fill_doc
+@Substitution(**_DOCS)
 @estimator_params
 class ConFuRegressor(_SupervisedConFuParams, FusionRegressor):
     """ConFu contrastive fusion with a regression head.
@@ -135,9 +138,9 @@ class ConFuRegressor(_SupervisedConFuParams, FusionRegressor):
     _parameter_constraints = merge_constraints(FusionRegressor, _SupervisedConFuParams)
 
 
-@fill_doc
+@Substitution(**_DOCS)
 @estimator_params
-class ConFuEmbedder(_ConFuParams, BaseFusion):
+class ConFuEmbedder(_ConFuParams, FusionEmbedder):
     """Self-supervised ConFu: a joint multimodal embedding, no labels needed.
 
     ``fit(X)`` trains only the ConFu contrastive loss; ``transform`` returns
@@ -173,10 +176,7 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
     ['recall@1', 'recall@10', 'recall@5']
     """
 
-    _parameter_constraints = merge_constraints(BaseFusion, _ConFuParams)
-    _requires_y = False
-    # No supervised head: the criterion is never called (prediction is None).
-    _criterion = torch.nn.MSELoss
+    _parameter_constraints = merge_constraints(FusionEmbedder, _ConFuParams)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -199,9 +199,7 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
             When ``X`` has a single modality: there is no pair to align, so
             the network keeps its initial weights.
         """
-        if self.warm_start and hasattr(self, "module_"):
-            return self._warm_fit(X, None, None)
-        self._fit(X, None, None)
+        super().fit(X)
         if len(self.modalities_) < 2:
             # Not an error: scikit-learn's checks (and a 2-D X without a
             # ``modalities`` spec) give one modality, and the fitted object
@@ -214,34 +212,6 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
                 UserWarning,
             )
         return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
-        """Train the embedding for one pass over a chunk of ``X``.
-
-        The contract of :meth:`ConFuClassifier.partial_fit`: the first call
-        fixes the modalities and the scaling statistics (from this chunk) and
-        initialises the network; each call is one pass, with the AdamW state
-        carried over; nothing is held out.
-
-        Parameters
-        ----------
-        X : dict of array-like, ModalityDict, or array-like of shape (n_samples, n_features)
-            A chunk of data with at least two modalities.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        return self._partial_fit(X, None, None, None)
-
-    def _prepare_target(self, y):
-        return None, 0, {}
-
-    def _partial_target(self, y, classes, first):
-        return None, 0, {}
 
     def _indices(self, names):
         names = [names] if isinstance(names, str) else list(names)
@@ -297,7 +267,7 @@ class ConFuEmbedder(_ConFuParams, BaseFusion):
         if not ks or not all(isinstance(kk, Integral) and kk >= 1 for kk in ks):
             raise ValueError(f"k must be a positive int or a tuple of them; got {k!r}.")
         group = self._indices(query) + self._indices(target)
-        arrays, mask = self._split_input(X, reset=False)
+        arrays, mask = self._split_input(X)
         complete = mask[:, group].all(axis=1)
         if complete.sum() < 2:
             raise ValueError(

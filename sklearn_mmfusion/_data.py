@@ -11,6 +11,10 @@ Every estimator and transformer goes through this module:
 3. :class:`ModalitySchema` remembers names and widths at fit (and checks them
    at predict), learns per-modality statistics on the present rows, and encodes
    arrays into finite float32 blocks plus the mask, ready for torch.
+4. :class:`FittedInput` is everything ``fit`` learns about its ``X`` (the
+   schema, the input columns, their names, each modality's column
+   positions) and the check of a later ``X`` against it; estimators,
+   transformers, the imputer and the plots all hold one.
 
 The caller's arrays are never written to: encoding always produces new arrays.
 """
@@ -21,7 +25,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_feature_names
+
+from ._sklearn_compat import _check_feature_names, _get_feature_names
 
 DEFAULT_NAME = "x"
 # Rows processed at a time by the validation and encoding passes, so that the
@@ -334,37 +339,121 @@ def check_n_columns(X, n_features_in, estimator_name):
         )
 
 
-def split_fitted_input(estimator, X, *, accept_sparse=False):
-    """Split ``X`` for a fitted ``estimator`` and check it against the fit.
+class FittedInput:
+    """What ``fit`` learned about its ``X``, and the check of a later ``X``.
 
-    The predict/transform-time form of :func:`split_modalities`: a 2-D ``X``
-    must have the columns seen at fit (names and count), and the modalities
-    must match ``estimator.schema_``.
+    Build it with :meth:`learn` at fit time; :meth:`split` is the
+    predict/transform-time form of :func:`split_modalities`: a 2-D ``X`` must
+    have the columns seen at fit (names and count), and the modalities must
+    match the schema.
 
-    Returns
-    -------
-    arrays : dict of str to ndarray
-        The modalities, in the order of the fit.
-    mask : ndarray of bool, shape (n_samples, n_modalities)
+    Parameters
+    ----------
+    schema : ModalitySchema
+        Names, widths and scaling statistics of the modalities.
+    n_features_in : int
+        Columns of the 2-D ``X`` seen at fit, or of all modalities together
+        for a mapping.
+    feature_names_in : ndarray of str or None
+        Column names of a DataFrame ``X`` with string column names.
+    positions : dict of str to list of int, or None
+        Input column positions of each modality, for a 2-D ``X`` split by a
+        ``modalities`` spec; ``None`` otherwise.
+    modalities : dict or None
+        The ``modalities`` spec ``fit`` was given.
+    table : bool
+        Whether ``fit`` saw a 2-D ``X`` (not a mapping of modalities).
     """
-    X = as_container(X)
-    if not is_modality_mapping(X):
-        _check_feature_names(estimator, X, reset=False)
-        check_n_columns(X, estimator.n_features_in_, type(estimator).__name__)
-    modalities = estimator.modalities
-    fitted_names = getattr(estimator, "feature_names_in_", None)
-    if modalities is not None and fitted_names is not None and not _is_dataframe(X):
-        # An array after a DataFrame fit: scikit-learn warns (just above) and
-        # then uses the columns by position; so do we, with the positions the
-        # column names had at fit.
-        fitted_names = list(fitted_names)
-        modalities = {
-            name: _column_positions(spec, name, len(fitted_names), fitted_names)
-            for name, spec in modalities.items()
-        }
-    arrays = split_modalities(X, modalities, accept_sparse=accept_sparse)
-    arrays = estimator.schema_.check(arrays, type(estimator).__name__)
-    return arrays, observation_mask(arrays)
+
+    def __init__(self, schema, n_features_in, feature_names_in=None, positions=None,
+                 modalities=None, table=False):
+        self.schema = schema
+        self.n_features_in = int(n_features_in)
+        self.feature_names_in = feature_names_in
+        self.positions = positions
+        self.modalities = modalities
+        self.table = table
+
+    @classmethod
+    def learn(cls, X, modalities=None, *, scaling=None, accept_sparse=False):
+        """Split ``X`` at fit time and learn its schema.
+
+        Returns
+        -------
+        fitted_input : FittedInput
+        arrays : dict of str to ndarray (or sparse matrix)
+        mask : ndarray of bool, shape (n_samples, n_modalities)
+        """
+        X = as_container(X)
+        arrays = split_modalities(X, modalities, accept_sparse=accept_sparse)
+        mask = observation_mask(arrays)
+        schema = ModalitySchema(arrays, mask, scaling=scaling)
+        if is_modality_mapping(X):
+            return cls(schema, schema.n_features), arrays, mask
+        positions = None
+        if modalities is not None:
+            columns = list(X.columns) if _is_dataframe(X) else None
+            positions = {name: _column_positions(spec, name, X.shape[1], columns)
+                         for name, spec in modalities.items()}
+        fitted = cls(schema, X.shape[1], _get_feature_names(X), positions, modalities,
+                     table=True)
+        return fitted, arrays, mask
+
+    @property
+    def names(self):
+        """Modality names, in the order of the fit."""
+        return list(self.schema.names)
+
+    def column_positions(self):
+        """Input column positions of each modality for a 2-D ``X`` at fit
+        (all columns for the one modality of an unsplit table), ``None`` for a
+        mapping."""
+        if not self.table:
+            return None
+        return self.positions or {DEFAULT_NAME: list(range(self.n_features_in))}
+
+    def attributes(self):
+        """The scikit-learn fitted attributes this stands for:
+        ``modalities_``, ``n_features_in_`` and, for a DataFrame with string
+        column names, ``feature_names_in_``."""
+        attrs = {"modalities_": self.names, "n_features_in_": self.n_features_in}
+        if self.feature_names_in is not None:
+            attrs["feature_names_in_"] = self.feature_names_in
+        return attrs
+
+    def set_attributes(self, estimator):
+        """Set :meth:`attributes` on ``estimator`` (removing a
+        ``feature_names_in_`` left by an earlier fit on a DataFrame)."""
+        attrs = self.attributes()
+        if "feature_names_in_" not in attrs and hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        for name, value in attrs.items():
+            setattr(estimator, name, value)
+
+    def split(self, X, estimator, *, accept_sparse=False):
+        """Split ``X`` at predict/transform time, checked against the fit.
+
+        ``estimator`` names the caller in messages and carries
+        ``feature_names_in_`` for scikit-learn's column-name check.
+
+        Returns
+        -------
+        arrays : dict of str to ndarray
+            The modalities, in the order of the fit.
+        mask : ndarray of bool, shape (n_samples, n_modalities)
+        """
+        X = as_container(X)
+        modalities = self.modalities
+        if not is_modality_mapping(X):
+            _check_feature_names(estimator, X, reset=False)
+            check_n_columns(X, self.n_features_in, type(estimator).__name__)
+            # By position: a DataFrame has passed the name check above; an
+            # array after a DataFrame fit is used by position, as
+            # scikit-learn does (after its warning).
+            modalities = self.positions
+        arrays = split_modalities(X, modalities, accept_sparse=accept_sparse)
+        arrays = self.schema.check(arrays, type(estimator).__name__)
+        return arrays, observation_mask(arrays)
 
 
 def _as_numeric_2d(value, name, accept_sparse=False):

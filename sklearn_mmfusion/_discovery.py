@@ -8,7 +8,7 @@ def all_fusion_estimators(kind=None):
 
     Parameters
     ----------
-    kind : {"classifier", "regressor"} or None, default=None
+    kind : {"classifier", "regressor", "embedder"} or None, default=None
         Keep only one flavour.
 
     Returns
@@ -17,13 +17,14 @@ def all_fusion_estimators(kind=None):
     """
     import sklearn_mmfusion as package
 
-    from ._base import BaseFusion, FusionClassifier, FusionRegressor
+    from ._base import BaseFusion, FusionClassifier, FusionEmbedder, FusionRegressor
 
     wanted = {None: BaseFusion, "classifier": FusionClassifier,
-              "regressor": FusionRegressor}[kind]
+              "regressor": FusionRegressor, "embedder": FusionEmbedder}[kind]
     classes = (getattr(package, name) for name in package.__all__)
+    # The bases and task flavours are abstract (no network): not estimators.
     return sorted(
         (c for c in classes
-         if inspect.isclass(c) and issubclass(c, wanted) and not c.__name__.startswith(("Base", "Fusion"))),
+         if inspect.isclass(c) and issubclass(c, wanted) and not inspect.isabstract(c)),
         key=lambda c: c.__name__,
     )

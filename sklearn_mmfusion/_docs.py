@@ -1,12 +1,30 @@
-"""Docstring fragments shared by the estimators, filled in by :func:`fill_doc`.
+"""Docstring fragments shared by the estimators, and :class:`Substitution`.
 
 The common parameters are documented once here; a class docstring says
-``%(fusion_parameters)s`` where they belong (the pattern of MNE's ``fill_doc``).
+``%(fusion_parameters)s`` where they belong, and each estimator module
+substitutes them explicitly, with its own fragments, through
+``@Substitution(**fragments)`` (imbalanced-learn's pattern). Nothing here is
+changed by other modules; a default that differs per method is an argument
+of the function that writes its fragment.
 """
 
-DOCS = {}
+from types import MappingProxyType
 
-DOCS["fusion_parameters"] = """\
+_MODALITY_DROPOUT = """\
+    modality_dropout : float, default=%(default)s
+        Probability of hiding each observed modality of a training sample (at
+        least one is kept), which trains robustness to missing modalities.%(note)s"""
+
+
+def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note=""):
+    """The shared parameters' fragment, with the method's ``modality_dropout``
+    default (and a sentence on why, when it is not the common one)."""
+    note = f"\n{modality_dropout_note}" if modality_dropout_note else ""
+    dropout = _MODALITY_DROPOUT % {"default": modality_dropout, "note": note}
+    return _FUSION_PARAMETERS % {"modality_dropout": dropout}
+
+
+_FUSION_PARAMETERS = """\
     modalities : dict of str to (list or slice), default=None
         How to split a 2-D array or DataFrame ``X`` into modalities: each name
         maps to its columns (names, integer positions or a ``slice``). Leave
@@ -19,9 +37,7 @@ DOCS["fusion_parameters"] = """\
         samples, 128 for 1,000-3,000); the width used is ``hidden_dim_``.
     dropout : float, default=0.1
         Dropout probability inside the network.
-    modality_dropout : float, default=0.0
-        Probability of hiding each observed modality of a training sample (at
-        least one is kept), which trains robustness to missing modalities.
+%(modality_dropout)s
     missing : {"mask", "zero", "calibrated"}, default="mask"
         What stands in for a missing modality's encoding: a learnable token per
         modality (``"mask"``), zeros (``"zero"``), or its CalMRL imputation
@@ -75,7 +91,7 @@ DOCS["fusion_parameters"] = """\
         more epochs on the new ``X``, with early stopping as usual, instead
         of starting from new weights. ``partial_fit`` always continues."""
 
-DOCS["classifier_parameters"] = """\
+_CLASSIFIER_PARAMETERS = """\
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; ``"balanced"``
         weights inversely to class frequencies.
@@ -85,7 +101,7 @@ DOCS["classifier_parameters"] = """\
         rest evenly, which keeps logits from growing without bound on small
         or separable data."""
 
-DOCS["fitted_attributes"] = """\
+_FITTED_ATTRIBUTES = """\
     modalities_ : list of str
         Modality names, in the order of the network's inputs.
     n_features_in_ : int
@@ -106,15 +122,32 @@ DOCS["fitted_attributes"] = """\
     n_validation_ : int
         Samples held out for early stopping (0 without it)."""
 
-DOCS["classifier_attributes"] = """\
+_CLASSIFIER_ATTRIBUTES = """\
     classes_ : ndarray of shape (n_classes,)
         Class labels."""
 
 
-def fill_doc(obj):
-    """Replace ``%(name)s`` in ``obj.__doc__`` with ``DOCS[name]``."""
-    doc = obj.__doc__
-    for name, text in DOCS.items():
-        doc = doc.replace(f"%({name})s", text)
-    obj.__doc__ = doc
-    return obj
+COMMON_DOCS = MappingProxyType({
+    "fusion_parameters": fusion_parameters(),
+    "classifier_parameters": _CLASSIFIER_PARAMETERS,
+    "fitted_attributes": _FITTED_ATTRIBUTES,
+    "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
+})
+"""The fragments every estimator module starts from (read-only)."""
+
+
+class Substitution:
+    """Decorator filling ``%(name)s`` in a docstring from ``fragments``.
+
+    As imbalanced-learn's ``utils._docstring.Substitution``: the fragments
+    are passed explicitly per class; a name the docstring uses but the call
+    does not give fails at import, not silently in the rendered docs.
+    """
+
+    def __init__(self, **fragments):
+        self.fragments = fragments
+
+    def __call__(self, obj):
+        if obj.__doc__:
+            obj.__doc__ = obj.__doc__ % self.fragments
+        return obj

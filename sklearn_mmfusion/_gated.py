@@ -1,24 +1,32 @@
 """Gated fusion estimators: the Gated Multimodal Unit for M modalities."""
 
-from sklearn.utils._param_validation import StrOptions
+from ._sklearn_compat import StrOptions
 
-from ._base import FusionClassifier, FusionRegressor, estimator_params, merge_constraints
-from ._docs import DOCS, fill_doc
+from ._base import (
+    FusionClassifier,
+    FusionRegressor,
+    estimator_params,
+    merge_constraints,
+    normalized_mean,
+)
+from ._docs import COMMON_DOCS, Substitution
 from .nn import GatedFusion
 
-DOCS["gated_parameters"] = """\
+_DOCS = dict(COMMON_DOCS)
+
+_DOCS["gated_parameters"] = """\
     gate : {"softmax", "sigmoid"}, default="softmax"
         ``"softmax"``: per feature, the gates of the present modalities sum to
         1 (for two modalities, the classic convex GMU ``z h_1 + (1 - z) h_2``).
         ``"sigmoid"``: independent gates as in the paper's M-modal GMU, set to
         0 for missing modalities."""
 
-DOCS["gated_attributes"] = """\
+_DOCS["gated_attributes"] = """\
     modality_importances_ : ndarray of shape (n_modalities,)
         Mean gate of each modality over the training samples, normalised to
         sum to 1."""
 
-DOCS["gated_notes"] = """\
+_DOCS["gated_notes"] = """\
     The Gated Multimodal Unit (Arevalo et al., "Gated Multimodal Units for
     Information Fusion", ICLR workshop 2017, arXiv 1702.01992) computes
     :math:`h_m = \\tanh(W_m x_m)` per modality and gates
@@ -60,14 +68,7 @@ def _gates(module, inputs, mask):
     return module(inputs, mask).details["gates"]
 
 
-def normalized_mean(per_sample):
-    """Column means of a non-negative (n, M) array, scaled to sum to 1."""
-    mean = per_sample.astype(float).mean(axis=0)
-    total = mean.sum()
-    return mean / total if total > 0 else mean
-
-
-@fill_doc
+@Substitution(**_DOCS)
 @estimator_params
 class GatedFusionClassifier(_GatedParams, FusionClassifier):
     """Gated multimodal fusion classifier (GMU generalised to M modalities).
@@ -103,7 +104,7 @@ class GatedFusionClassifier(_GatedParams, FusionClassifier):
     _parameter_constraints = merge_constraints(FusionClassifier, _GatedParams)
 
 
-@fill_doc
+@Substitution(**_DOCS)
 @estimator_params
 class GatedFusionRegressor(_GatedParams, FusionRegressor):
     """Gated multimodal fusion regressor (GMU generalised to M modalities).

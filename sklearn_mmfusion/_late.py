@@ -1,11 +1,11 @@
 """Late fusion estimators: one head per modality, outputs averaged."""
 
 from ._base import FusionClassifier, FusionRegressor, estimator_params
-from ._docs import fill_doc
+from ._docs import COMMON_DOCS, Substitution
 from .nn import LateFusion
 
 
-@fill_doc
+@Substitution(**COMMON_DOCS)
 @estimator_params
 class LateFusionClassifier(FusionClassifier):
     """Late-fusion classifier: per-modality heads, logits averaged.
@@ -42,7 +42,7 @@ class LateFusionClassifier(FusionClassifier):
     _network = LateFusion
 
 
-@fill_doc
+@Substitution(**COMMON_DOCS)
 @estimator_params
 class LateFusionRegressor(FusionRegressor):
     """Late-fusion regressor: per-modality heads, outputs averaged.

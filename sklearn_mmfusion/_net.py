@@ -10,12 +10,13 @@ import contextlib
 import functools
 import inspect
 import math
+import threading
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
 __all__ = [
     "BatchIterator",
@@ -24,7 +25,15 @@ __all__ = [
     "RefreshCalibration",
     "TensorBatches",
     "TrainingDivergedError",
+    "train",
 ]
+
+# Training draws from torch's process-wide RNG (initial weights, dropout,
+# shuffling); two fits running in threads of one process (joblib's threading
+# backend, a dask worker with several threads) would interleave their draws and
+# lose reproducibility. Fits in one process therefore train one at a time;
+# separate processes (joblib's default) still run in parallel.
+TRAINING_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -241,6 +250,14 @@ class FusionNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.aux_weight = aux_weight
 
+    def initialize_criterion(self):
+        if self.criterion is None:
+            # Self-supervised training: the network's auxiliary loss is the
+            # whole loss, there is no prediction to score.
+            self.criterion_ = None
+            return self
+        return super().initialize_criterion()
+
     def infer(self, x, **fit_params):
         if not self.module_.training and _takes_aux_flag(type(self.module_)):
             # Validation pass (eval mode): a network that computes its
@@ -266,3 +283,144 @@ class FusionNet(NeuralNet):
             # with fewer than two complete rows): a zero that keeps the graph.
             loss = y_pred.embedding.sum() * 0.0
         return loss
+
+
+def fused_adamw_supported(device):
+    """AdamW's fused kernel: one kernel for all parameters instead of a Python
+    loop over them (about 20% of a CPU step for our networks). CUDA has had it
+    for long; CPU since torch 2.4."""
+    if device.type == "cuda":
+        return True
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    return device.type == "cpu" and (major, minor) >= (2, 4)
+
+
+def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight_decay,
+          batch_size, criterion_kwargs=None, validation=None, patience=10,
+          cosine_schedule=False, calibrated=False, callbacks=(), verbose=0,
+          aux_weight=1.0, optimizer_state=None, epochs_before=0):
+    """Train a fusion network on ``dataset``: the one training engine.
+
+    ``fit``, ``partial_fit`` and warm-started fits all come here; they differ
+    only in what they pass.
+
+    Parameters
+    ----------
+    build_network : callable
+        Returns the network to train (a new one, or a copy of a fitted one).
+        Called under the seeded, forked RNG, so its initial weights follow
+        ``seed`` and the caller's global torch RNG is left as it was.
+    dataset : TensorBatches
+    criterion : torch loss class or None
+        Built with ``reduction="none"`` and ``criterion_kwargs``; ``None`` for
+        a network without a head (its auxiliary loss is the whole loss).
+    seed : int
+        Seeds initial weights, dropout and the batch order.
+    device : torch.device
+    epochs : int
+        Passes over the data (the most, with ``validation``).
+    lr, weight_decay : float
+        AdamW's.
+    batch_size : int
+    validation : callable or None
+        skorch ``train_split`` holding out the validation rows; early stopping
+        (``patience`` epochs, best weights restored) watches their loss.
+    cosine_schedule : bool
+        Cosine decay of the learning rate over ``epochs``, to 1% of ``lr``.
+    calibrated : bool
+        Refresh the CalMRL calibrators by EM (``missing="calibrated"``).
+    callbacks : sequence of skorch callbacks
+        Run after the engine's own.
+    verbose : int
+    aux_weight : float
+        Weight of the network's auxiliary loss.
+    optimizer_state : dict or None
+        AdamW state to continue from (``partial_fit``, ``warm_start``).
+    epochs_before : int
+        Epochs the network has already trained, for error messages.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The trained network, in eval mode.
+    history : skorch.history.History
+    optimizer_state : dict
+        AdamW's ``state_dict`` after training.
+    """
+    engine_callbacks = [("stop_on_divergence", StopOnDivergence())]
+    if cosine_schedule:
+        # The last epochs of a run without early stopping take small steps.
+        engine_callbacks.append(("lr_schedule", LRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+            T_max=epochs, eta_min=lr * 0.01,
+        )))
+    if calibrated:
+        engine_callbacks.append(("refresh_calibration", RefreshCalibration()))
+    if validation is not None:
+        engine_callbacks.append(("early_stopping", EarlyStopping(
+            monitor="valid_loss", patience=patience, load_best=True)))
+    criterion_params = {} if criterion is None else {
+        "criterion__reduction": "none",
+        **{f"criterion__{k}": v for k, v in (criterion_kwargs or {}).items()},
+    }
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with TRAINING_LOCK, torch.random.fork_rng(devices=fork_devices), float32_default():
+        torch.manual_seed(seed)
+        net = FusionNet(
+            module=build_network(),
+            criterion=criterion,
+            **criterion_params,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=weight_decay,
+            optimizer__fused=fused_adamw_supported(device),
+            lr=lr,
+            max_epochs=epochs,
+            batch_size=batch_size,
+            device=device,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_valid=BatchIterator,
+            train_split=validation,
+            callbacks=engine_callbacks + list(callbacks or []),
+            verbose=verbose,
+            aux_weight=aux_weight,
+        )
+        net.initialize()
+        if optimizer_state is not None:
+            net.optimizer_.load_state_dict(optimizer_state)
+        try:
+            net.partial_fit(dataset, y=None, epochs=epochs)
+        except TrainingDivergedError as exc:
+            # Raised again here so that the traceback the user sees ends in
+            # this package, not inside skorch's training loop.
+            raise TrainingDivergedError(str(exc)) from None
+        module = net.module_.eval()
+        check_finite_network(module, dataset, epochs_before + len(net.history), lr)
+        return module, net.history, net.optimizer_.state_dict()
+
+
+def check_finite_network(module, dataset, epoch, lr):
+    """A last training step can overflow the weights after the last recorded
+    loss (no validation pass follows it): refuse to return such a network."""
+    rows = slice(0, 1024)
+    with torch.inference_mode():
+        weights_ok = all(
+            bool(torch.isfinite(t).all())
+            for t in list(module.parameters()) + list(module.buffers())
+            if t.is_floating_point()
+        )
+        outputs_ok = False
+        if weights_ok:
+            out = module([x[rows] for x in dataset.inputs], dataset.mask[rows])
+            outputs_ok = all(
+                bool(torch.isfinite(t).all())
+                for t in (out.prediction, out.embedding)
+                if t is not None
+            )
+    if not outputs_ok:
+        what = (
+            "the network outputs became non-finite" if weights_ok
+            else "the network weights became non-finite"
+        )
+        raise diverged_error(epoch, what, lr)

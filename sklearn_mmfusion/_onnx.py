@@ -28,7 +28,6 @@ import warnings
 import numpy as np
 import torch
 
-from ._data import _column_positions
 
 __all__ = ["register_skl2onnx_converters", "to_onnx"]
 
@@ -141,22 +140,11 @@ def _tensor_type(dtype):
 # ---------------------------------------------------------------------------
 
 
-def _modality_positions(estimator):
-    """Column positions of each modality in the 2-D table seen at fit."""
-    names = getattr(estimator, "feature_names_in_", None)
-    columns = None if names is None else list(names)
-    spec = estimator.modalities
-    return {
-        name: _column_positions(spec[name], name, estimator.n_features_in_, columns)
-        for name in estimator.modalities_
-    }
-
-
 def _split_table(g, table, estimator):
     """Per-modality tensors of a 2-D table input, in the fit's order."""
     if estimator.modalities is None:  # a 2-D X without a spec: one modality
         return [table]
-    positions = _modality_positions(estimator)
+    positions = estimator.fitted_input_.column_positions()
     return [g.columns(table, positions[name]) for name in estimator.modalities_]
 
 
@@ -538,7 +526,7 @@ def _splitter_parser(scope, model, inputs, custom_parsers=None):
     op = scope.declare_local_operator(_alias(model), model)
     op.inputs = list(inputs)
     tensor = _tensor_class(inputs[0])
-    positions = _modality_positions(model)
+    positions = model.fitted_input_.column_positions()
     for name in model.modalities_:
         op.outputs.append(scope.declare_local_variable(
             name, tensor([None, len(positions[name])])))
@@ -548,7 +536,7 @@ def _splitter_parser(scope, model, inputs, custom_parsers=None):
 def _splitter_converter(scope, operator, container):
     model = operator.raw_operator
     g = _Graph(prefix=scope.get_unique_variable_name("mmsplit") + "_")
-    positions = _modality_positions(model)
+    positions = model.fitted_input_.column_positions()
     for name, out in zip(model.modalities_, operator.outputs):
         g.op("Gather", [operator.inputs[0].full_name,
                         g.const(np.asarray(positions[name], np.int64), "columns")],
@@ -578,7 +566,7 @@ def _per_modality_converter(scope, operator, container):
     table = len(operator.outputs) == 1 and len(model.modalities_) > 1 or (
         model.modalities is not None)
     if len(inputs) == 1 and model.modalities is not None:
-        positions = _modality_positions(model)
+        positions = model.fitted_input_.column_positions()
         inputs = [g.columns(inputs[0], positions[name]) for name in model.modalities_]
     tensor = _tensor_class(operator.inputs[0])
     outs = []

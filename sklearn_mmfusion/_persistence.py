@@ -12,6 +12,8 @@ def _own_types():
       numpy arrays into it (``load_state_dict``); the transformers use
       scikit-learn's default ``__setstate__``;
     - ``ModalitySchema``: names, widths and numpy statistics, no custom loading;
+    - ``FittedInput``: a ``ModalitySchema``, ints, strings and lists of column
+      positions, no custom loading;
     - ``skorch.history.History``: a list subclass of per-epoch dicts of numbers.
     """
     import sklearn_mmfusion
@@ -22,7 +24,8 @@ def _own_types():
         for obj in vars(sklearn_mmfusion).values()
         if isinstance(obj, type) and issubclass(obj, BaseEstimator)
     }
-    return types | {"sklearn_mmfusion._data.ModalitySchema", "skorch.history.History"}
+    return types | {"sklearn_mmfusion._data.ModalitySchema",
+                    "sklearn_mmfusion._data.FittedInput", "skorch.history.History"}
 
 
 def load(file):
@@ -30,7 +33,7 @@ def load(file):
 
     ``skops.io.load`` refuses types it does not know unless they are listed
     as trusted. This helper trusts exactly the package's own estimators and
-    transformers, its ``ModalitySchema`` and skorch's ``History`` (besides
+    transformers, its ``ModalitySchema`` and ``FittedInput`` and skorch's ``History`` (besides
     what skops trusts by default: numpy, scipy, scikit-learn), and refuses a
     file that holds anything else, naming the types.
 

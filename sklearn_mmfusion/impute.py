@@ -5,12 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._data import ModalityDict, ModalitySchema, _column_positions, _is_dataframe
+from ._sklearn_compat import Interval, _check_feature_names_in, _fit_context
+from ._data import ModalityDict
 from .nn._calibrator import ModalityCalibrator
 from .preprocessing import _ModalityTransformer
 
@@ -212,11 +211,10 @@ class CalibratedModalityImputer(_ModalityTransformer):
         -------
         self : object
         """
-        arrays, mask, attrs = self._split_for_fit(X)
-        schema = ModalitySchema(
-            arrays, mask, scaling="standard" if self.standardize else None
-        )
-        names = attrs["modalities_"]
+        arrays, mask, attrs = self._split_for_fit(
+            X, scaling="standard" if self.standardize else None)
+        schema = attrs["schema_"]
+        names = schema.names
         n_samples, n_features = mask.shape[0], schema.n_features
         q = max(1, min(self.n_components, n_features - 1, n_samples - 1))
 
@@ -238,7 +236,6 @@ class CalibratedModalityImputer(_ModalityTransformer):
         )
 
         attrs.update(
-            schema_=schema,
             n_components_=q,
             loglik_=[float(v) for v in history],
             n_iter_=len(history) - 1,
@@ -252,7 +249,6 @@ class CalibratedModalityImputer(_ModalityTransformer):
                 name: float(s2) for name, s2 in zip(names, calibrator.noise_variance)
             },
             _min_variance=min_variance,
-            _positions=self._column_positions(X),
         )
         self._set_fitted(attrs)
         return self
@@ -314,7 +310,8 @@ class CalibratedModalityImputer(_ModalityTransformer):
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "components_")
-        if self._positions is None:  # mapping input
+        positions = self.fitted_input_.column_positions()
+        if positions is None:  # mapping input
             names = [
                 f"{name}__x{j}"
                 for name, width in zip(self.modalities_, self.schema_.widths)
@@ -322,27 +319,12 @@ class CalibratedModalityImputer(_ModalityTransformer):
             ]
             return np.asarray(names, dtype=object)
         features = _check_feature_names_in(self, input_features)
-        names = [features[pos] for name in self.modalities_ for pos in self._positions[name]]
+        names = [features[pos] for name in self.modalities_ for pos in positions[name]]
         if self.add_indicator:
             names += [f"missingindicator_{name}" for name in self.modalities_]
         return np.asarray(names, dtype=object)
 
     # -- helpers ------------------------------------------------------------
-
-    def _column_positions(self, X):
-        """Input column positions of each modality for a 2-D ``X``, else None."""
-        if isinstance(X, Mapping):
-            return None
-        if not hasattr(X, "shape"):
-            X = np.asarray(X)
-        n_columns = X.shape[1]
-        if self.modalities is None:
-            return {"x": list(range(n_columns))}
-        columns = list(X.columns) if _is_dataframe(X) else None
-        return {
-            name: _column_positions(spec, name, n_columns, columns)
-            for name, spec in self.modalities.items()
-        }
 
     @staticmethod
     def _encode(schema, arrays, mask):

@@ -3,18 +3,11 @@
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import _get_feature_names, check_is_fitted
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from ._data import (
-    ModalityDict,
-    ModalitySchema,
-    as_container,
-    observation_mask,
-    split_fitted_input,
-    split_modalities,
-)
+from ._sklearn_compat import HasMethods, _fit_context
+from ._data import FittedInput, ModalityDict
 
 __all__ = ["ModalitySplitter", "PerModality"]
 
@@ -25,29 +18,16 @@ class _ModalityTransformer(TransformerMixin, BaseEstimator):
     def _split(self, X):
         """Split X at transform time and check it against what fit saw."""
         check_is_fitted(self, "schema_")
-        return split_fitted_input(self, X)
+        return self.fitted_input_.split(X, self)
 
-    def _split_for_fit(self, X):
-        """Split X at fit time; returns the arrays, mask and input attributes."""
-        X = as_container(X)
-        arrays = split_modalities(X, self.modalities)
-        mask = observation_mask(arrays)
-        schema = ModalitySchema(arrays, mask, scaling=None)
-        attrs = {
-            "schema_": schema,
-            "modalities_": list(arrays),
-            "n_features_in_": (
-                X.shape[1] if not isinstance(X, Mapping) else schema.n_features
-            ),
-        }
-        names = _get_feature_names(X) if not isinstance(X, Mapping) else None
-        if names is not None:
-            attrs["feature_names_in_"] = names
+    def _split_for_fit(self, X, scaling=None):
+        """Split X at fit time; returns the arrays, mask and fitted attributes."""
+        fitted_input, arrays, mask = FittedInput.learn(X, self.modalities, scaling=scaling)
+        attrs = {"fitted_input_": fitted_input, "schema_": fitted_input.schema}
         return arrays, mask, attrs
 
     def _set_fitted(self, attrs):
-        if "feature_names_in_" not in attrs and hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        attrs["fitted_input_"].set_attributes(self)
         for name, value in attrs.items():
             setattr(self, name, value)
 
@@ -207,7 +187,7 @@ class PerModality(_ModalityTransformer):
                 f"{'no length' if y.ndim == 0 else len(y)}; they must match."
             )
         transformers, widths = {}, {}
-        for m, name in enumerate(attrs["modalities_"]):
+        for m, name in enumerate(attrs["schema_"].names):
             present = mask[:, m]
             fitted = clone(self.transformer).fit(
                 arrays[name][present], None if y is None else y[present]

@@ -1,7 +1,9 @@
 """scikit-learn conventions beyond check_estimator: metadata routing of
 ``sample_weight``, ``predict_log_proba``, lazy submodules, ``--version``, the
-skops ``load`` helper, and an array given to ``predict`` after a DataFrame fit."""
+skops ``load`` helper, an array given to ``predict`` after a DataFrame fit, and
+the abstract bases."""
 
+import inspect
 import os
 import subprocess
 import sys
@@ -16,7 +18,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_mmfusion
-from sklearn_mmfusion import ConcatFusionClassifier, PerModality
+from sklearn_mmfusion import (
+    BaseFusion,
+    ConcatFusionClassifier,
+    FusionClassifier,
+    FusionEmbedder,
+    FusionRegressor,
+    PerModality,
+)
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import make_multimodal_classification
 
@@ -207,3 +216,72 @@ def test_modality_dict_copies_as_documented_and_the_safe_missing_row_recipe():
     y = np.arange(10) % 2
     clf = ConcatFusionClassifier(**QUICK).fit(safe, y)
     assert clf.predict(safe).shape == (10,)
+
+
+# -- abstract bases ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", [BaseFusion, FusionClassifier, FusionRegressor, FusionEmbedder])
+def test_bases_are_abstract_and_discovery_skips_them(base):
+    assert inspect.isabstract(base)
+    with pytest.raises(TypeError, match="abstract"):
+        base()
+    assert base not in all_fusion_estimators()
+
+
+def test_every_public_concrete_estimator_is_discovered_by_flavour():
+    public = [getattr(sklearn_mmfusion, name) for name in sklearn_mmfusion.__all__]
+    concrete = {c for c in public if inspect.isclass(c) and issubclass(c, BaseFusion)
+                and not inspect.isabstract(c)}
+    assert concrete == set(all_fusion_estimators())
+    flavours = {kind: set(all_fusion_estimators(kind))
+                for kind in ("classifier", "regressor", "embedder")}
+    # Each concrete estimator has exactly one task flavour.
+    assert set.union(*flavours.values()) == concrete
+    assert sum(len(v) for v in flavours.values()) == len(concrete)
+    assert sklearn_mmfusion.ConFuEmbedder in flavours["embedder"]
+
+
+@pytest.mark.parametrize("cls", all_fusion_estimators(), ids=lambda c: c.__name__)
+def test_auxiliary_loss_weight_is_the_estimators_own_parameter(cls):
+    est = cls()
+    if "contrastive_weight" in est.get_params():
+        est.set_params(contrastive_weight=0.37)
+        assert est._aux_weight() == 0.37
+    else:
+        # No parameter for it: the network's own loss counts once (the
+        # embedder's contrastive loss is its whole loss).
+        assert est._aux_weight() == 1.0
+
+
+def test_private_scikit_learn_names_come_through_the_compat_module_only():
+    import ast
+    from pathlib import Path
+
+    package = Path(sklearn_mmfusion.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.name == "_sklearn_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private_module = any(part.startswith("_") for part in node.module.split("."))
+                private_name = any(alias.name.startswith("_") for alias in node.names)
+                if private_module or private_name:
+                    offenders.append(f"{path.name}:{node.lineno} {node.module}")
+    assert offenders == []
+
+
+def test_no_estimator_module_imports_another():
+    # The method modules sit side by side on _base: each imports the base,
+    # the docs, the compat module and nn, never a sibling method.
+    import ast
+    from pathlib import Path
+
+    package = Path(sklearn_mmfusion.__file__).parent
+    methods = {"_concat", "_late", "_gated", "_clarga", "_confu", "_transformer"}
+    for name in methods:
+        tree = ast.parse((package / f"{name}.py").read_text())
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.level == 1}
+        assert not imported & methods, (name, imported & methods)

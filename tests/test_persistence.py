@@ -27,6 +27,8 @@ FUSION_NAMES = [E.__name__ for E in FUSION]
 SAFE_TYPES = {
     # Names, widths and numpy statistics; a plain object, no custom loading.
     "sklearn_mmfusion._data.ModalitySchema",
+    # What fit learned about X: that schema, ints, strings, column positions.
+    "sklearn_mmfusion._data.FittedInput",
     # skorch's training history: a list subclass of per-epoch dicts of numbers.
     "skorch.history.History",
 }

@@ -1,53 +1,10 @@
-"""Plots (matplotlib is an optional extra: ``pip install 'sklearn-mmfusion[plot]'``).
-
-Figures are built with matplotlib's object API (no pyplot state, no display
-needed) and returned, so callers can restyle or save them. Every function
-takes an optional ``ax`` to draw into an existing figure instead.
-"""
+"""Model inspection plots: what a fitted fusion estimator learned."""
 
 import numbers
 
 import numpy as np
 
-__all__ = [
-    "plot_attention_graph",
-    "plot_comparison",
-    "plot_gates",
-    "plot_missing_rate_curve",
-    "plot_modality_importances",
-]
-
-_MISSING_COLOR = "0.85"
-_METRIC_LABELS = {
-    "macro_f1": "macro-F1",
-    "accuracy": "accuracy",
-    "fit_s": "fit time per fold (s)",
-    "predict_s": "predict time per fold (s)",
-}
-
-
-def _matplotlib():
-    """The matplotlib module, or an ImportError that says how to install it."""
-    try:
-        import matplotlib
-        import matplotlib.figure  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "Plotting needs matplotlib: pip install 'sklearn-mmfusion[plot]'"
-        ) from exc
-    return matplotlib
-
-
-def _figure(**kwargs):
-    return _matplotlib().figure.Figure(**kwargs)
-
-
-def _figure_and_axes(ax, figsize):
-    """A new constrained-layout figure with one Axes, or ``ax`` and its figure."""
-    if ax is None:
-        fig = _figure(figsize=figsize, layout="constrained")
-        return fig, fig.add_subplot()
-    return ax.figure, ax
+from ._common import _MISSING_COLOR, _figure_and_axes, _matplotlib
 
 
 def _check_capability(estimator, attribute, function, providers):
@@ -73,14 +30,10 @@ def _modality_names(estimator, n_modalities):
     return [str(name) for name in names]
 
 
-def _observed(estimator, X, names):
-    """Boolean (n_samples, M) in ``names`` order: True where the row is present."""
-    from ._data import split_modalities
-
-    arrays = split_modalities(X, getattr(estimator, "modalities", None))
-    if not all(name in arrays for name in names):
-        arrays = dict(zip(names, arrays.values()))
-    return np.column_stack([~np.isnan(arrays[name]).all(axis=1) for name in names])
+def _observed(estimator, X):
+    """Boolean (n_samples, M) in the fit's modality order: True where the row
+    is present (the fitted estimator's own check and mask of ``X``)."""
+    return estimator.fitted_input_.split(X, estimator, accept_sparse=True)[1]
 
 
 def plot_modality_importances(estimator, ax=None):
@@ -235,7 +188,7 @@ def plot_gates(estimator, X, ax=None, *, max_samples=60, sort="dominant"):
     gates = np.asarray(estimator.gates(X), dtype=float)
     n_samples, n_modalities = gates.shape
     names = _modality_names(estimator, n_modalities)
-    observed = _observed(estimator, X, names)
+    observed = _observed(estimator, X)
 
     rows = np.arange(n_samples)
     if n_samples > max_samples:
@@ -343,7 +296,7 @@ def plot_attention_graph(estimator, X, sample=0, ax=None, *, threshold=0.01):
     sample = int(sample) % n_samples
     weights = attention[sample]
     names = _modality_names(estimator, n_modalities)
-    observed = _observed(estimator, X, names)[sample]
+    observed = _observed(estimator, X)[sample]
 
     from matplotlib.colors import Normalize
     from matplotlib.patches import Circle, FancyArrowPatch
@@ -401,204 +354,4 @@ def plot_attention_graph(estimator, X, sample=0, ax=None, *, threshold=0.01):
     ax.set_title(f"{type(estimator).__name__}: attention graph of sample {sample}")
     ax.text(0.5, -0.02, "arrow width ∝ weight; number in a node: its self-weight",
             transform=ax.transAxes, ha="center", va="top", fontsize=8, color="0.3")
-    return fig
-
-
-_KIND_COLORS = {"fusion": "tab:blue", "baseline": "tab:orange"}
-
-
-def plot_comparison(summary, path=None, title=None, *, metric="macro_f1", metric_label=None,
-                    higher_is_better=True):
-    """A score per method (dots with ±1 std), or per missing rate (curves).
-
-    With one missing rate, each method is a dot at its mean score with a
-    ±1 std whisker, sorted best on top. The axis is zoomed on the scores,
-    so dots (not bars, whose length would suggest a zero baseline) mark
-    them, and the axis range is stated in its label. Fusion methods and
-    baselines (rows with ``kind``) get different colours.
-
-    Parameters
-    ----------
-    summary : list of dict
-        Rows of :meth:`sklearn_mmfusion.ComparisonResult.summary`:
-        ``method``, ``missing_rate``, ``<metric>``, ``<metric>_std`` and
-        optionally ``kind`` (``"fusion"`` or ``"baseline"``).
-    path : str or path-like, default=None
-        Where to save the PNG; not saved when None.
-    title : str, default=None
-    metric : str, default="macro_f1"
-    metric_label : str, default=None
-        Axis label of the metric (defaults to its name).
-    higher_is_better : bool, default=True
-        Sort order of the methods.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from sklearn_mmfusion.plotting import plot_comparison
-    >>> summary = [
-    ...     {"method": "A", "kind": "fusion", "missing_rate": 0.0,
-    ...      "macro_f1": 0.95, "macro_f1_std": 0.01},
-    ...     {"method": "B", "kind": "baseline", "missing_rate": 0.0,
-    ...      "macro_f1": 0.96, "macro_f1_std": 0.01},
-    ... ]
-    >>> fig = plot_comparison(summary)
-    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['A', 'B']
-    """
-    label = metric_label or _METRIC_LABELS.get(metric, metric)
-    rates = sorted({row["missing_rate"] for row in summary})
-    methods = list(dict.fromkeys(row["method"] for row in summary))
-    by_key = {(row["method"], row["missing_rate"]): row for row in summary}
-    kinds = {row["method"]: row.get("kind") for row in summary}
-
-    def color(method, index):
-        return _KIND_COLORS.get(kinds[method]) or f"C{index % 10}"
-
-    if len(rates) == 1:
-        fig = _figure(figsize=(8, 0.45 * len(methods) + 1.7), layout="constrained")
-        ax = fig.add_subplot()
-        sign = 1 if higher_is_better else -1
-        rows = sorted((by_key[(m, rates[0])] for m in methods), key=lambda r: sign * r[metric])
-        for pos, row in enumerate(rows):
-            ax.errorbar(row[metric], pos, xerr=row.get(f"{metric}_std", 0.0), fmt="o",
-                        color=color(row["method"], pos), capsize=3, markersize=7)
-            ax.annotate(f"{row[metric]:.3f}",
-                        (row[metric] + row.get(f"{metric}_std", 0.0), pos),
-                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-        ax.set_yticks(range(len(rows)), [r["method"] for r in rows])
-        low = min(r[metric] - r.get(f"{metric}_std", 0.0) for r in rows)
-        high = max(r[metric] + r.get(f"{metric}_std", 0.0) for r in rows)
-        pad = max(0.1 * (high - low), 0.005)
-        ax.set_xlim(low - pad, high + 2.5 * pad)  # room for the numbers
-        ax.grid(axis="x", alpha=0.3)
-        ax.set_xlabel(f"{label} (mean ± std over folds; axis zoomed to "
-                      f"{low - pad:.3g} – {high + 2.5 * pad:.3g})")
-        heading = f"missing modality rows: {rates[0]:.0%}"
-    else:
-        fig = _figure(figsize=(8, 5), layout="constrained")
-        ax = fig.add_subplot()
-        for index, method in enumerate(methods):
-            rows = [by_key[(method, r)] for r in rates if (method, r) in by_key]
-            baseline = kinds[method] == "baseline"
-            ax.errorbar([100 * r["missing_rate"] for r in rows],
-                        [r[metric] for r in rows],
-                        yerr=[r.get(f"{metric}_std", 0.0) for r in rows],
-                        marker="s" if baseline else "o", capsize=3,
-                        linestyle="--" if baseline else "-",
-                        label=method + (" (baseline)" if baseline else ""))
-        ax.set_xticks([100 * r for r in rates])
-        ax.set_xlabel("modality rows hidden (%)")
-        ax.set_ylabel(f"{label} (mean ± std over folds)")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        heading = "degradation with missing modalities"
-    if any(kinds.values()) and len(rates) == 1:
-        from matplotlib.lines import Line2D
-
-        present = [k for k in _KIND_COLORS if k in kinds.values()]
-        ax.legend([Line2D([], [], marker="o", linestyle="", color=_KIND_COLORS[k])
-                   for k in present], [f"{k} method" if k == "fusion" else k for k in present],
-                  fontsize=8, loc="lower right")
-    # Two lines: a long title (file name, splitter) is not cut off.
-    ax.set_title(f"{title}\n{heading}" if title else heading)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
-
-
-def _records(results):
-    """Rows as a list of dicts, from a list of dicts or a DataFrame."""
-    if hasattr(results, "to_dict") and hasattr(results, "columns"):
-        return results.to_dict("records")
-    return [dict(row) for row in results]
-
-
-def plot_missing_rate_curve(results, ax=None, metric="macro_f1"):
-    """A metric against the missing-modality rate, one curve per method.
-
-    Each point is the mean over folds at one rate, with ± one standard
-    deviation as error bar.
-
-    Parameters
-    ----------
-    results : list of dict or pandas.DataFrame
-        Rows with ``method``, ``missing_rate`` and ``metric``: the summary of
-        :func:`sklearn_mmfusion._compare.summarize` (error bars from its
-        ``<metric>_std`` column when present), or the per-fold rows of
-        ``sklearn-mmfusion compare --output`` (mean ± std over the folds).
-    ax : matplotlib.axes.Axes, default=None
-        Draw into this Axes; a new figure is created when None.
-    metric : str, default="macro_f1"
-        Column to plot, e.g. ``"macro_f1"``, ``"accuracy"`` or ``"fit_s"``.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The new figure, or ``ax``'s figure.
-
-    Raises
-    ------
-    ValueError
-        ``results`` is empty or lacks ``method``, ``missing_rate`` or
-        ``metric``.
-
-    See Also
-    --------
-    plot_comparison : The plot of the ``compare`` command.
-
-    Examples
-    --------
-    >>> from sklearn_mmfusion.plotting import plot_missing_rate_curve
-    >>> summary = [
-    ...     {"method": "A", "missing_rate": 0.0, "macro_f1": 0.95, "macro_f1_std": 0.01},
-    ...     {"method": "A", "missing_rate": 0.5, "macro_f1": 0.90, "macro_f1_std": 0.02},
-    ...     {"method": "B", "missing_rate": 0.0, "macro_f1": 0.96, "macro_f1_std": 0.01},
-    ...     {"method": "B", "missing_rate": 0.5, "macro_f1": 0.80, "macro_f1_std": 0.03},
-    ... ]
-    >>> fig = plot_missing_rate_curve(summary)
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    ['A', 'B']
-    """
-    rows = _records(results)
-    if not rows:
-        raise ValueError("results is empty: nothing to plot.")
-    needed = ("method", "missing_rate", metric)
-    absent = [key for key in needed if key not in rows[0]]
-    if absent:
-        raise ValueError(
-            f"results rows lack {absent}; they have {sorted(rows[0])}. Pass the rows "
-            "of sklearn_mmfusion._compare.summarize or of the compare command's output."
-        )
-    groups = {}
-    for row in rows:
-        groups.setdefault(row["method"], {}).setdefault(
-            float(row["missing_rate"]), []).append(row)
-
-    fig, ax = _figure_and_axes(ax, (7, 4.5))
-    rates = sorted({rate for by_rate in groups.values() for rate in by_rate})
-    for method, by_rate in groups.items():
-        xs, means, stds = [], [], []
-        for rate in sorted(by_rate):
-            group = by_rate[rate]
-            values = np.array([float(r[metric]) for r in group])
-            if len(group) > 1:
-                std = values.std()
-            else:
-                std = float(group[0].get(f"{metric}_std", 0.0) or 0.0)
-            xs.append(100 * rate)
-            means.append(values.mean())
-            stds.append(0.0 if np.isnan(std) else std)
-        ax.errorbar(np.asarray(xs, dtype=float), np.asarray(means, dtype=float),
-                    yerr=np.asarray(stds, dtype=float), marker="o", capsize=3,
-                    label=str(method))
-    ax.set_xticks([100 * rate for rate in rates])
-    ax.set_xlabel("modality rows hidden (%)")
-    ax.set_ylabel(f"{_METRIC_LABELS.get(metric, metric)} (mean ± std over folds)")
-    ax.set_title("robustness to missing modalities")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
     return fig
