@@ -25,6 +25,7 @@ from ._encoders import (
 from ._gat import DenseGATLayer
 from ._gated import GatedFusion
 from ._late import LateFusion
+from ._transformer import TransformerFusion
 
 __all__ = [
     "CLARGAFusion",
@@ -42,5 +43,6 @@ __all__ = [
     "ModalityCalibrator",
     "ModalityDropout",
     "ModalityEncoder",
+    "TransformerFusion",
     "masked_mean",
 ]
