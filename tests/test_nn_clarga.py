@@ -25,7 +25,9 @@ def make_batch(batch=40, dims=DIMS, missing_rate=0.3, seed=0):
 
 
 def small_net(dims=DIMS, n_outputs=3, **params):
-    params = {"hidden_dim": 16, "n_heads": 2, **params}
+    # Two GAT layers (the network's default is one): both kinds of layer,
+    # concatenated heads and averaged heads, are exercised.
+    params = {"hidden_dim": 16, "n_heads": 2, "n_layers": 2, **params}
     return CLARGAFusion(dims, n_outputs, **params)
 
 
@@ -172,7 +174,8 @@ def test_invalid_graph_k(graph_k):
 
 def test_invalid_parameters():
     with pytest.raises(ValueError, match="multiple of n_heads"):
-        small_net(hidden_dim=10, n_heads=4)
+        small_net(hidden_dim=10, n_heads=4, n_layers=2)
+    small_net(hidden_dim=10, n_heads=4, n_layers=1)  # one layer: any width
     with pytest.raises(ValueError, match="n_layers"):
         small_net(n_layers=0)
     with pytest.raises(ValueError, match="temperature"):

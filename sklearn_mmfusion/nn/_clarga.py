@@ -7,7 +7,9 @@ import numbers
 import torch
 from torch import nn
 
-from ._encoders import FusionOutput, MLPHead, ModalityEncoder, masked_mean
+from ._base import FusionNetwork
+from ._defaults import DEFAULTS
+from ._encoders import FusionOutput, masked_mean
 from ._gat import DenseGATLayer, masked_softmax
 from ._losses import info_nce, mean_of_terms
 
@@ -29,7 +31,7 @@ def resolve_graph_k(graph_k, n_modalities):
     raise ValueError(f'graph_k must be "auto", None or a positive int, got {graph_k!r}')
 
 
-class CLARGAFusion(nn.Module):
+class CLARGAFusion(FusionNetwork):
     r"""CLARGA (Patapati, 2025): each sample gets its own attention-weighted
     graph over its modalities, and a multi-head GAT passes messages on it.
 
@@ -90,17 +92,12 @@ class CLARGAFusion(nn.Module):
 
     Parameters
     ----------
-    modality_dims : sequence of int
-        Input width of each modality.
-    n_outputs : int
-        Width of the prediction; 0 for no head (``prediction`` is ``None``).
-    hidden_dim : int, default=128
-        Node width; a multiple of ``n_heads`` when ``n_layers > 1``.
-    dropout : float, default=0.1
-    missing : {"mask", "zero", "calibrated"}, default="mask"
-    modality_dropout : float, default=0.0
+    modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`; ``hidden_dim`` is
+        the node width, a multiple of ``n_heads`` when ``n_layers > 1``; the
+        head is an :class:`~sklearn_mmfusion.nn.MLPHead`.
     n_heads : int, default=4
-    n_layers : int, default=2
+    n_layers : int, default=1
         Number of GAT layers, at least 1.
     graph_k : "auto", int or None, default="auto"
         Neighbours kept per node, self-loop included: ``"auto"`` is
@@ -129,24 +126,17 @@ class CLARGAFusion(nn.Module):
         self,
         modality_dims,
         n_outputs,
-        hidden_dim=128,
-        dropout=0.1,
-        missing="mask",
-        modality_dropout=0.0,
-        n_heads=4,
-        n_layers=2,
-        graph_k="auto",
-        temperature=0.07,
-        max_contrastive_pairs=32,
+        *,
+        n_heads=DEFAULTS["n_heads"],
+        n_layers=DEFAULTS["clarga_n_layers"],
+        graph_k=DEFAULTS["graph_k"],
+        temperature=DEFAULTS["temperature"],
+        max_contrastive_pairs=DEFAULTS["max_contrastive_pairs"],
+        **shared,
     ):
-        super().__init__()
         if n_heads < 1 or n_layers < 1:
             raise ValueError(
                 f"n_heads and n_layers must be >= 1, got {n_heads} and {n_layers}"
-            )
-        if n_layers > 1 and hidden_dim % n_heads:
-            raise ValueError(
-                f"hidden_dim ({hidden_dim}) must be a multiple of n_heads ({n_heads})"
             )
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -155,10 +145,12 @@ class CLARGAFusion(nn.Module):
                 "max_contrastive_pairs must be >= 1 or None, "
                 f"got {max_contrastive_pairs}"
             )
-        self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
-        )
-        n_mod = len(self.encoder.modality_dims)
+        super().__init__(modality_dims, n_outputs, **shared)
+        n_mod, hidden_dim = self.n_modalities, self.hidden_dim
+        if n_layers > 1 and hidden_dim % n_heads:
+            raise ValueError(
+                f"hidden_dim ({hidden_dim}) must be a multiple of n_heads ({n_heads})"
+            )
         self.graph_k = graph_k
         self.n_neighbors = resolve_graph_k(graph_k, n_mod)
         self.temperature = temperature
@@ -175,11 +167,10 @@ class CLARGAFusion(nn.Module):
             + [DenseGATLayer(hidden_dim, hidden_dim, n_heads, concat=False)]
         )
         self.norms = nn.ModuleList(nn.LayerNorm(hidden_dim) for _ in range(n_layers))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(self.dropout_rate)
         self.projection = nn.Linear(hidden_dim, hidden_dim)
         # Typed readout: one projection per modality before the masked mean
         # (see the class docstring).
-        n_mod = self.encoder.n_modalities
         self.readout_weight = nn.Parameter(
             torch.randn(n_mod, hidden_dim, hidden_dim) / hidden_dim**0.5
         )
@@ -187,9 +178,7 @@ class CLARGAFusion(nn.Module):
         # Which modalities are present is information too (concatenation
         # fusion sees the mask): a learned term per observed modality.
         self.readout_mask = nn.Linear(n_mod, hidden_dim, bias=False)
-        self.head = (
-            MLPHead(hidden_dim, n_outputs, hidden_dim, dropout) if n_outputs else None
-        )
+        self.head = self._make_head(hidden_dim, mlp=True)
 
     def build_graph(self, v, mask):
         """Edge weights of each sample's graph.
@@ -232,8 +221,7 @@ class CLARGAFusion(nn.Module):
             for m, n in pairs
         )
 
-    def forward(self, xs, mask):
-        h, mask = self.encoder(xs, mask)
+    def fuse_encodings(self, h, mask):
         v = h + self.modality_embedding
         edge_weight, neighbors = self.build_graph(v, mask)
         for layer, norm in zip(self.layers, self.norms):
@@ -249,6 +237,6 @@ class CLARGAFusion(nn.Module):
         )
         typed = torch.einsum("bmh,mhk->bmk", v, self.readout_weight) + self.readout_bias
         z = masked_mean(typed, mask) + self.readout_mask(mask.to(v.dtype))
-        prediction = self.head(z) if self.head is not None else None
+        prediction = self._predict(z)
         aux_loss = self.contrastive_loss(v, mask) if self.training else None
         return FusionOutput(prediction, z, aux_loss, {"attention": attention})

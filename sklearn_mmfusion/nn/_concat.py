@@ -3,10 +3,11 @@
 import torch
 from torch import nn
 
-from ._encoders import FusionOutput, ModalityEncoder
+from ._base import FusionNetwork
+from ._encoders import FusionOutput
 
 
-class ConcatFusion(nn.Module):
+class ConcatFusion(FusionNetwork):
     r"""Concatenation of per-modality encodings, then an MLP.
 
     .. math::
@@ -19,39 +20,21 @@ class ConcatFusion(nn.Module):
 
     Parameters
     ----------
-    modality_dims : sequence of int
-        Input width of each modality.
-    n_outputs : int
-        Width of the prediction (classes, or regression targets).
-    hidden_dim : int, default=128
-    dropout : float, default=0.1
-    missing : {"mask", "zero", "calibrated"}, default="mask"
-    modality_dropout : float, default=0.0
+    modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`; the head is
+        linear.
     """
 
-    def __init__(
-        self,
-        modality_dims,
-        n_outputs,
-        hidden_dim=128,
-        dropout=0.1,
-        missing="mask",
-        modality_dropout=0.0,
-    ):
-        super().__init__()
-        self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
-        )
-        n_mod = len(self.encoder.modality_dims)
+    def __init__(self, modality_dims, n_outputs, **shared):
+        super().__init__(modality_dims, n_outputs, **shared)
+        n_mod, width = self.n_modalities, self.hidden_dim
         self.fuse = nn.Sequential(
-            nn.Linear(n_mod * hidden_dim + n_mod, hidden_dim),
+            nn.Linear(n_mod * width + n_mod, width),
             nn.GELU(),
-            nn.Dropout(dropout),
+            nn.Dropout(self.dropout_rate),
         )
-        self.head = nn.Linear(hidden_dim, n_outputs) if n_outputs else None
+        self.head = self._make_head(width)
 
-    def forward(self, xs, mask):
-        h, mask = self.encoder(xs, mask)
+    def fuse_encodings(self, h, mask):
         z = self.fuse(torch.cat([h.flatten(1), mask.to(h.dtype)], dim=1))
-        prediction = self.head(z) if self.head is not None else None
-        return FusionOutput(prediction, z)
+        return FusionOutput(self._predict(z), z)

@@ -4,7 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._encoders import FusionOutput, ModalityEncoder, masked_mean
+from ._base import FusionNetwork
+from ._defaults import DEFAULTS
+from ._encoders import FusionOutput, masked_mean
 from ._losses import info_nce, mean_of_terms
 
 
@@ -20,7 +22,7 @@ def _fusion_mlp(in_dim, hidden_dim, out_dim, dropout):
     )
 
 
-class ConFuFusion(nn.Module):
+class ConFuFusion(FusionNetwork):
     r"""ConFu (Koutoupis et al., 2025), generalised to M modalities.
 
     Each modality gets an encoding :math:`e_m` and an L2-normalised
@@ -79,19 +81,12 @@ class ConFuFusion(nn.Module):
 
     Parameters
     ----------
-    modality_dims : sequence of int
-        Input width of each modality.
-    n_outputs : int
-        Width of the prediction; 0 builds no supervised head.
-    hidden_dim : int, default=128
-        Width of the encodings :math:`e_m` and of the prediction head.
-    dropout : float, default=0.1
-        Dropout of the encoders, the fusion MLPs (0.1 in the official code)
-        and the prediction head.
-    missing : {"mask", "zero", "calibrated"}, default="mask"
-        Filler of missing encoding slots (learnable token or zeros); it is
+    modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`. ``hidden_dim`` is
+        the width of the encodings :math:`e_m` and of the prediction head (an
+        :class:`~sklearn_mmfusion.nn.MLPHead`); ``dropout`` also applies in
+        the fusion MLPs (0.1 in the official code); the ``missing`` filler is
         what a fusion head sees in the slot of a missing input.
-    modality_dropout : float, default=0.0
     fused_weight : float in [0, 1], default=0.5
         :math:`\lambda`, the weight of the fused terms.
     temperature : float, default=0.07
@@ -106,28 +101,23 @@ class ConFuFusion(nn.Module):
         self,
         modality_dims,
         n_outputs,
-        hidden_dim=128,
-        dropout=0.1,
-        missing="mask",
-        modality_dropout=0.0,
-        fused_weight=0.5,
-        temperature=0.07,
+        *,
+        fused_weight=DEFAULTS["fused_weight"],
+        temperature=DEFAULTS["temperature"],
         embed_dim=None,
         fusion_hidden_dim=None,
+        **shared,
     ):
-        super().__init__()
         if not 0.0 <= fused_weight <= 1.0:
             raise ValueError(f"fused_weight must be in [0, 1], got {fused_weight}")
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
+        super().__init__(modality_dims, n_outputs, **shared)
+        hidden_dim, n_mod = self.hidden_dim, self.n_modalities
         self.fused_weight = float(fused_weight)
         self.temperature = float(temperature)
         self.embed_dim = int(embed_dim or hidden_dim)
         fusion_hidden_dim = int(fusion_hidden_dim or 2 * hidden_dim)
-        self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
-        )
-        n_mod = self.encoder.n_modalities
         self.projections = nn.ModuleList(
             nn.Linear(hidden_dim, self.embed_dim) for _ in range(n_mod)
         )
@@ -135,29 +125,20 @@ class ConFuFusion(nn.Module):
             # fusion_heads[m] is g_{-m}, fed the encodings of every n != m.
             self.fusion_heads = nn.ModuleList(
                 _fusion_mlp(
-                    (n_mod - 1) * hidden_dim, fusion_hidden_dim, self.embed_dim, dropout
+                    (n_mod - 1) * hidden_dim,
+                    fusion_hidden_dim,
+                    self.embed_dim,
+                    self.dropout_rate,
                 )
                 for _ in range(n_mod)
             )
         else:
             self.fusion_heads = None
-        if n_outputs:
-            # The supervised head reads every modality's embedding (missing
-            # slots carry the projected token) and the mask, as in ConFu's
-            # "all modalities" probe [z_1 || ... || z_M]; reading only the
-            # unit-norm joint mean loses the per-modality detail.
-            self.head = nn.Sequential(
-                nn.Linear(n_mod * self.embed_dim + n_mod, hidden_dim),
-                nn.GELU(),
-                nn.Dropout(dropout),
-                nn.Linear(hidden_dim, n_outputs),
-            )
-        else:
-            self.head = None
-
-    @property
-    def n_modalities(self):
-        return self.encoder.n_modalities
+        # The supervised head reads every modality's embedding (missing slots
+        # carry the projected token) and the mask, as in ConFu's "all
+        # modalities" probe [z_1 || ... || z_M]; reading only the unit-norm
+        # joint mean loses the per-modality detail.
+        self.head = self._make_head(n_mod * self.embed_dim + n_mod, mlp=True)
 
     def _project(self, e):
         """Unimodal embeddings ``z`` (batch, M, embed_dim) of encodings ``e``."""
@@ -210,11 +191,13 @@ class ConFuFusion(nn.Module):
             validation loss.
         """
         e, mask = self.encoder(xs, mask)
+        return self.fuse_encodings(e, mask, with_aux_loss)
+
+    def fuse_encodings(self, e, mask, with_aux_loss=None):
+        """The fusion step of :meth:`forward`, on encodings ``e`` (batch, M, H)."""
         z = self._project(e)
         embedding = F.normalize(masked_mean(z, mask), dim=-1)
-        prediction = None
-        if self.head is not None:
-            prediction = self.head(torch.cat([z.flatten(1), mask.to(z.dtype)], dim=1))
+        prediction = self._predict(torch.cat([z.flatten(1), mask.to(z.dtype)], dim=1))
         if with_aux_loss is None:
             with_aux_loss = self.training
         aux_loss = self._contrastive_loss(e, z, mask) if with_aux_loss else None

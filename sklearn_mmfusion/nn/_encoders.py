@@ -20,8 +20,7 @@ import torch
 from torch import nn
 
 from ._calibrator import ModalityCalibrator
-
-MISSING_STRATEGIES = ("mask", "zero", "calibrated")
+from ._defaults import MISSING_STRATEGIES
 
 
 class FusionOutput(NamedTuple):

@@ -3,12 +3,12 @@
 import torch
 from torch import nn
 
-from ._encoders import FusionOutput, MLPHead, ModalityEncoder
+from ._base import FusionNetwork
+from ._defaults import DEFAULTS, GATES
+from ._encoders import FusionOutput
 
-GATES = ("softmax", "sigmoid")
 
-
-class GatedFusion(nn.Module):
+class GatedFusion(FusionNetwork):
     r"""Gated Multimodal Unit (Arevalo et al., 2017) over M modalities,
     some of which may be missing.
 
@@ -47,15 +47,9 @@ class GatedFusion(nn.Module):
 
     Parameters
     ----------
-    modality_dims : sequence of int
-        Input width of each modality.
-    n_outputs : int
-        Width of the prediction (classes, or regression targets); 0 for no
-        head (``prediction`` is then ``None``).
-    hidden_dim : int, default=128
-    dropout : float, default=0.1
-    missing : {"mask", "zero", "calibrated"}, default="mask"
-    modality_dropout : float, default=0.0
+    modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`; the head is an
+        :class:`~sklearn_mmfusion.nn.MLPHead`.
     gate : {"softmax", "sigmoid"}, default="softmax"
         How the gates are normalised (see above).
 
@@ -67,35 +61,19 @@ class GatedFusion(nn.Module):
     1 over the observed ones (0 for a sample with none).
     """
 
-    def __init__(
-        self,
-        modality_dims,
-        n_outputs,
-        hidden_dim=128,
-        dropout=0.1,
-        missing="mask",
-        modality_dropout=0.0,
-        gate="softmax",
-    ):
-        super().__init__()
+    def __init__(self, modality_dims, n_outputs, *, gate=DEFAULTS["gate"], **shared):
         if gate not in GATES:
             raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        super().__init__(modality_dims, n_outputs, **shared)
         self.gate = gate
-        self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
-        )
-        n_mod = len(self.encoder.modality_dims)
-        self.projections = nn.ModuleList(
-            nn.Linear(hidden_dim, hidden_dim) for _ in range(n_mod)
-        )
-        self.gate_logits = nn.Linear(n_mod * hidden_dim, n_mod * hidden_dim)
-        self.dropout = nn.Dropout(dropout)
-        self.head = (
-            MLPHead(hidden_dim, n_outputs, hidden_dim, dropout) if n_outputs else None
-        )
+        n_mod, width = self.n_modalities, self.hidden_dim
+        self.projections = nn.ModuleList(nn.Linear(width, width) for _ in range(n_mod))
+        self.gate_logits = nn.Linear(n_mod * width, n_mod * width)
+        self.dropout = nn.Dropout(self.dropout_rate)
+        self.head = self._make_head(width, mlp=True)
 
-    def forward(self, xs, mask):
-        x, mask = self.encoder(xs, mask)  # (B, M, H), missing slots = token
+    def fuse_encodings(self, x, mask):
+        # x: (B, M, H) encodings, missing slots = token
         batch, n_mod, width = x.shape
         projected = [proj(x_m) for proj, x_m in zip(self.projections, x.unbind(1))]
         h = torch.tanh(torch.stack(projected, 1))
@@ -110,5 +88,4 @@ class GatedFusion(nn.Module):
             gates = torch.sigmoid(logits)
         gates = torch.where(observed, gates, torch.zeros_like(gates))
         z = self.dropout((gates * h).sum(1))
-        prediction = self.head(z) if self.head is not None else None
-        return FusionOutput(prediction, z, None, {"gates": gates.mean(-1)})
+        return FusionOutput(self._predict(z), z, None, {"gates": gates.mean(-1)})

@@ -1,12 +1,12 @@
 """Late fusion: one head per modality, outputs averaged over present ones."""
 
 import torch
-from torch import nn
 
-from ._encoders import FusionOutput, ModalityEncoder, masked_mean
+from ._base import FusionNetwork
+from ._encoders import FusionOutput, masked_mean
 
 
-class LateFusion(nn.Module):
+class LateFusion(FusionNetwork):
     r"""Per-modality predictors whose outputs are averaged.
 
     .. math::
@@ -20,40 +20,26 @@ class LateFusion(nn.Module):
 
     Parameters
     ----------
-    modality_dims : sequence of int
-    n_outputs : int
-    hidden_dim : int, default=128
-    dropout : float, default=0.1
-    missing : {"mask", "zero", "calibrated"}, default="mask"
-        With ``"mask"`` or ``"zero"`` missing modalities are left out of the
-        average; with ``"calibrated"`` their imputed encodings (CalMRL) are
-        averaged in.
-    modality_dropout : float, default=0.0
+    modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`. With ``"mask"`` or
+        ``"zero"`` missing modalities are left out of the average; with
+        ``"calibrated"`` their imputed encodings (CalMRL) are averaged in.
+        ``n_outputs=0`` builds no heads (``heads`` is None, ``prediction``
+        None).
     """
 
-    def __init__(
-        self,
-        modality_dims,
-        n_outputs,
-        hidden_dim=128,
-        dropout=0.1,
-        missing="mask",
-        modality_dropout=0.0,
-    ):
-        super().__init__()
-        self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
-        )
-        self.heads = nn.ModuleList(
-            nn.Linear(hidden_dim, n_outputs) for _ in self.encoder.modality_dims
-        )
+    def __init__(self, modality_dims, n_outputs, **shared):
+        super().__init__(modality_dims, n_outputs, **shared)
+        self.heads = self._make_head(self.hidden_dim, copies=self.n_modalities)
 
-    def forward(self, xs, mask):
-        h, mask = self.encoder(xs, mask)
-        per_modality = torch.stack(
-            [head(h[:, m]) for m, head in enumerate(self.heads)], dim=1
-        )
+    def fuse_encodings(self, h, mask):
+        per_modality = None
+        if self.heads is not None:
+            per_modality = torch.stack(
+                [head(h[:, m]) for m, head in enumerate(self.heads)], dim=1
+            )
         if self.encoder.calibrator is not None:
             # Calibrated encodings of missing modalities join the average.
             mask = torch.ones_like(mask)
-        return FusionOutput(masked_mean(per_modality, mask), masked_mean(h, mask))
+        prediction = None if per_modality is None else masked_mean(per_modality, mask)
+        return FusionOutput(prediction, masked_mean(h, mask))

@@ -1,0 +1,47 @@
+"""Defaults and option sets of the fusion networks, defined once.
+
+The networks of :mod:`sklearn_mmfusion.nn` take their default arguments from
+here, so that other layers (e.g. the estimators) can import the same values
+instead of repeating them. This module imports nothing, so that every other
+module of the package can import it.
+"""
+
+#: How a missing modality's encoding slot is filled (see
+#: :class:`~sklearn_mmfusion.nn.ModalityEncoder`): a learnable token per
+#: modality, zeros, or the CalMRL imputation from the observed encodings.
+MISSING_STRATEGIES = ("mask", "zero", "calibrated")
+
+#: How :class:`~sklearn_mmfusion.nn.GatedFusion` normalises its gates: a
+#: softmax over the observed modalities, or independent sigmoids.
+GATES = ("softmax", "sigmoid")
+
+DEFAULTS = {
+    # Common width of the modality encodings (and of most fused layers).
+    "hidden_dim": 128,
+    # Dropout after each modality encoder and in the fusion layers and heads.
+    "dropout": 0.1,
+    # A learnable token per modality: the network can tell "absent" from any
+    # observed value.
+    "missing": "mask",
+    # No modality is hidden during training unless asked for.
+    "modality_dropout": 0.0,
+    # GatedFusion: the softmax gate reduces to the bimodal GMU for M = 2.
+    "gate": "softmax",
+    # Attention heads of CLARGAFusion and TransformerFusion.
+    "n_heads": 4,
+    # CLARGAFusion's GAT layers: one, the estimator's default, so the network
+    # used on its own is the one the estimator trains.
+    "clarga_n_layers": 1,
+    # CLARGAFusion: ceil(sqrt(M)) + 1 neighbours per node, self-loop included.
+    "graph_k": "auto",
+    # InfoNCE temperature of the contrastive terms (CLARGA, ConFu), the usual
+    # CLIP-style value.
+    "temperature": 0.07,
+    # CLARGAFusion: at most this many modality pairs per contrastive term
+    # (all pairs up to M = 8), so the term does not grow as M^2.
+    "max_contrastive_pairs": 32,
+    # ConFuFusion: lambda, equal weight to the fused and the pairwise terms.
+    "fused_weight": 0.5,
+    # TransformerFusion's encoder layers.
+    "transformer_n_layers": 2,
+}
