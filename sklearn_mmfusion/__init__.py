@@ -16,6 +16,7 @@ from ._late import LateFusionClassifier, LateFusionRegressor
 from ._net import TrainingDivergedError
 from ._persistence import load
 from ._search import search_space
+from ._transformer import TransformerFusionClassifier, TransformerFusionRegressor
 from ._onnx import register_skl2onnx_converters, to_onnx
 from .impute import CalibratedModalityImputer
 from .preprocessing import ModalitySplitter, PerModality
@@ -44,6 +45,8 @@ __all__ = [
     "ModalitySplitter",
     "PerModality",
     "TrainingDivergedError",
+    "TransformerFusionClassifier",
+    "TransformerFusionRegressor",
     "__version__",
     "compare",
     "load",

@@ -47,6 +47,7 @@ from sklearn.utils.validation import (
 
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._data import FittedInput, iter_row_chunks
+from .nn import DEFAULTS, MISSING_STRATEGIES
 from ._net import (
     TRAINING_LOCK,
     TensorBatches,
@@ -122,9 +123,9 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     modalities: Mapping | None = None
     hidden_dim: int | str = "auto"
-    dropout: float = 0.1
-    modality_dropout: float = 0.0
-    missing: str = "mask"
+    dropout: float = DEFAULTS["dropout"]
+    modality_dropout: float = DEFAULTS["modality_dropout"]
+    missing: str = DEFAULTS["missing"]
     scaling: str | None = "robust"
     max_epochs: int = 200
     batch_size: int = 128
@@ -144,7 +145,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "hidden_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
-        "missing": [StrOptions({"mask", "zero", "calibrated"})],
+        "missing": [StrOptions(set(MISSING_STRATEGIES))],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -261,7 +262,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return cls._network(init["modality_dims"], init["n_outputs"], **init["kwargs"])
 
     def _train(self, build_network, schema, arrays, mask, target, weight, *, seed, epochs,
-               validation, cosine_schedule=False, optimizer_state=None):
+               validation, cosine_schedule=False, optimizer_state=None, epochs_before=0):
         """Encode the training data and hand it to the training engine."""
         device = resolve_device(self.device)
         blocks, mask_all = schema.encode(arrays, mask)
@@ -278,7 +279,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             batch_size=self.batch_size, validation=validation, patience=self.patience,
             cosine_schedule=cosine_schedule, calibrated=self.missing == "calibrated",
             callbacks=self.callbacks, verbose=self.verbose, aux_weight=self._aux_weight(),
-            optimizer_state=optimizer_state, epochs_before=getattr(self, "n_iter_", 0),
+            optimizer_state=optimizer_state, epochs_before=epochs_before,
         )
 
     def _set_fitted(self, fitted_input, arrays, mask, module, network_init, history,
@@ -421,6 +422,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             build, schema, arrays, mask, target, weight, seed=self._chunk_seed(),
             epochs=epochs, validation=validation,
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),
+            epochs_before=0 if first else self.n_iter_,
         )
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs, first=first, optimizer_state=optimizer_state)

@@ -12,7 +12,7 @@ from ._base import (
     normalized_mean,
 )
 from ._docs import COMMON_DOCS, Substitution, fusion_parameters
-from .nn import CLARGAFusion
+from .nn import DEFAULTS, CLARGAFusion
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -38,7 +38,7 @@ _DOCS["clarga_parameters"] = """\
 # CLARGA's own default for modality_dropout (ALGORITHMS.md 1(c) proposes
 # 0.1-0.2); the other shared parameters keep the common text.
 _DOCS["fusion_parameters"] = fusion_parameters(
-    modality_dropout=0.1,
+    modality_dropout=DEFAULTS["clarga_modality_dropout"],
     modality_dropout_note="""\
         CLARGA's default is 0.1, not 0.0 as for the other estimators: on
         mfeat (5-fold CV, 4 seeds) it raised macro-F1 by 0.10 points with all
@@ -64,12 +64,12 @@ _DOCS["clarga_notes"] = """\
 
 @estimator_params
 class _CLARGAParams:
-    n_heads: int = 4
-    n_layers: int = 1
-    modality_dropout: float = 0.1
-    graph_k: int | str | None = "auto"
+    n_heads: int = DEFAULTS["n_heads"]
+    n_layers: int = DEFAULTS["clarga_n_layers"]
+    modality_dropout: float = DEFAULTS["clarga_modality_dropout"]
+    graph_k: int | str | None = DEFAULTS["graph_k"]
     contrastive_weight: float = 0.02
-    temperature: float = 0.07
+    temperature: float = DEFAULTS["temperature"]
 
     _parameter_constraints = {
         "n_heads": [Interval(Integral, 1, None, closed="left")],

@@ -16,7 +16,7 @@ from ._base import (
     merge_constraints,
 )
 from ._docs import COMMON_DOCS, Substitution
-from .nn import ConFuFusion
+from .nn import DEFAULTS, ConFuFusion
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -44,8 +44,8 @@ _DOCS["confu_notes"] = """\
 
 @estimator_params
 class _ConFuParams:
-    fused_weight: float = 0.5
-    temperature: float = 0.07
+    fused_weight: float = DEFAULTS["fused_weight"]
+    temperature: float = DEFAULTS["temperature"]
 
     _parameter_constraints = {
         "fused_weight": [Interval(Real, 0, 1, closed="both")],

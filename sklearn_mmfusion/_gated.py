@@ -10,7 +10,7 @@ from ._base import (
     normalized_mean,
 )
 from ._docs import COMMON_DOCS, Substitution
-from .nn import GatedFusion
+from .nn import DEFAULTS, GATES, GatedFusion
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -38,9 +38,9 @@ _DOCS["gated_notes"] = """\
 
 @estimator_params
 class _GatedParams:
-    gate: str = "softmax"
+    gate: str = DEFAULTS["gate"]
 
-    _parameter_constraints = {"gate": [StrOptions({"softmax", "sigmoid"})]}
+    _parameter_constraints = {"gate": [StrOptions(set(GATES))]}
     _network = GatedFusion
     _network_params = ("gate",)
 

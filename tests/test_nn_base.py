@@ -94,7 +94,9 @@ def test_defaults_come_from_the_shared_mapping(cls):
     assert net.hidden_dim == DEFAULTS["hidden_dim"]
     assert net.dropout_rate == DEFAULTS["dropout"]
     assert net.missing == DEFAULTS["missing"] and net.missing in MISSING_STRATEGIES
-    assert net.encoder.modality_dropout.p == DEFAULTS["modality_dropout"]
+    # CLARGA's own modality dropout default, as its estimator's.
+    key = "clarga_modality_dropout" if cls is mmnn.CLARGAFusion else "modality_dropout"
+    assert net.encoder.modality_dropout.p == DEFAULTS[key]
 
 
 def test_network_specific_defaults():

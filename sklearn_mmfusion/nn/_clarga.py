@@ -93,9 +93,11 @@ class CLARGAFusion(FusionNetwork):
     Parameters
     ----------
     modality_dims, n_outputs, hidden_dim, dropout, missing, modality_dropout
-        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`; ``hidden_dim`` is
-        the node width, a multiple of ``n_heads`` when ``n_layers > 1``; the
-        head is an :class:`~sklearn_mmfusion.nn.MLPHead`.
+        As for :class:`~sklearn_mmfusion.nn.FusionNetwork`, but
+        ``modality_dropout`` defaults to 0.1 (``DEFAULTS["clarga_modality_dropout"]``,
+        the estimator's); ``hidden_dim`` is the node width, a multiple of
+        ``n_heads`` when ``n_layers > 1``; the head is an
+        :class:`~sklearn_mmfusion.nn.MLPHead`.
     n_heads : int, default=4
     n_layers : int, default=1
         Number of GAT layers, at least 1.
@@ -138,6 +140,7 @@ class CLARGAFusion(FusionNetwork):
             raise ValueError(
                 f"n_heads and n_layers must be >= 1, got {n_heads} and {n_layers}"
             )
+        shared.setdefault("modality_dropout", DEFAULTS["clarga_modality_dropout"])
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         if max_contrastive_pairs is not None and max_contrastive_pairs < 1:
