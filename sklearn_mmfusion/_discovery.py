@@ -1,10 +1,17 @@
-"""List the package's public fusion estimators (for tests and the CLI)."""
+"""List the package's fusion estimators (for compare, ONNX, search and tests)."""
 
 import inspect
 
+from ._base import BaseFusion, FusionClassifier, FusionEmbedder, FusionRegressor
+
 
 def all_fusion_estimators(kind=None):
-    """Public fusion estimator classes, sorted by name.
+    """The package's concrete fusion estimator classes, sorted by name.
+
+    Found by walking the subclasses of :class:`BaseFusion` (the method modules
+    are imported by the package's ``__init__``), keeping the public,
+    non-abstract ones defined in this package: the bases and task flavours
+    are abstract, and a user's own subclass elsewhere is not listed.
 
     Parameters
     ----------
@@ -15,16 +22,14 @@ def all_fusion_estimators(kind=None):
     -------
     classes : list of type
     """
-    import sklearn_mmfusion as package
-
-    from ._base import BaseFusion, FusionClassifier, FusionEmbedder, FusionRegressor
-
     wanted = {None: BaseFusion, "classifier": FusionClassifier,
               "regressor": FusionRegressor, "embedder": FusionEmbedder}[kind]
-    classes = (getattr(package, name) for name in package.__all__)
-    # The bases and task flavours are abstract (no network): not estimators.
-    return sorted(
-        (c for c in classes
-         if inspect.isclass(c) and issubclass(c, wanted) and not inspect.isabstract(c)),
-        key=lambda c: c.__name__,
-    )
+    found, stack = set(), [BaseFusion]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if (issubclass(sub, wanted) and not inspect.isabstract(sub)
+                    and sub.__module__.startswith("sklearn_mmfusion.")
+                    and not sub.__name__.startswith("_")):
+                found.add(sub)
+    return sorted(found, key=lambda c: c.__name__)

@@ -16,14 +16,13 @@ def _own_types():
       positions, no custom loading;
     - ``skorch.history.History``: a list subclass of per-epoch dicts of numbers.
     """
-    import sklearn_mmfusion
-    from sklearn.base import BaseEstimator
+    from ._discovery import all_fusion_estimators
+    from .impute import CalibratedModalityImputer
+    from .preprocessing import ModalitySplitter, PerModality
 
-    types = {
-        f"{obj.__module__}.{obj.__qualname__}"
-        for obj in vars(sklearn_mmfusion).values()
-        if isinstance(obj, type) and issubclass(obj, BaseEstimator)
-    }
+    classes = [*all_fusion_estimators(), CalibratedModalityImputer, ModalitySplitter,
+               PerModality]
+    types = {f"{cls.__module__}.{cls.__qualname__}" for cls in classes}
     return types | {"sklearn_mmfusion._data.ModalitySchema",
                     "sklearn_mmfusion._data.FittedInput", "skorch.history.History"}
 
