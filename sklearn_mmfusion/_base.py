@@ -47,6 +47,7 @@ from sklearn.utils.validation import (
 
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._data import FittedInput, iter_row_chunks
+from ._docs import Substitution
 from .nn import DEFAULTS, MISSING_STRATEGIES
 from ._net import (
     TRAINING_LOCK,
@@ -107,6 +108,27 @@ def resolve_device(device):
             "device='cpu' or device='auto'."
         )
     return resolved
+
+
+def _partial_fit_contract(fixes):
+    """The ``partial_fit`` docstring paragraph shared by the flavours;
+    ``fixes`` says what else the first call fixes (classes, targets)."""
+    return f"""\
+        One pass over the chunk, in mini-batches of ``batch_size`` in a seeded
+        random order, with the AdamW state carried over from the previous
+        call. The first call on an unfitted estimator fixes the modalities
+        (names and widths), {fixes}, and the per-feature scaling statistics
+        (``scaling``: median and interquartile range, or mean and standard
+        deviation, of this first chunk; to use statistics of all the data,
+        scale it yourself, e.g. with a ``StandardScaler`` fitted by its own
+        ``partial_fit`` over the chunks or
+        ``dask_ml.preprocessing.StandardScaler``, and set ``scaling=None``).
+        ``hidden_dim="auto"`` means 128 here: a stream's size is not known
+        from its first chunk. Later calls must give the same modalities and
+        column layout. No data is held out: ``early_stopping``,
+        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
+        On an estimator fitted with ``fit``, training continues from its
+        network with a new optimizer state."""
 
 
 @estimator_params
@@ -578,25 +600,13 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
             return self._warm_fit(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
+    @Substitution(partial_fit_contract=_partial_fit_contract(
+        "the classes (``classes``, required on the first call)"))
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one pass over a chunk of the data (incremental learning).
 
-        One pass over the chunk, in mini-batches of ``batch_size`` in a seeded
-        random order, with the AdamW state carried over from the previous
-        call. The first call on an unfitted estimator fixes the modalities
-        (names and widths), the classes (``classes``, required on the first call), and the per-feature scaling statistics
-        (``scaling``: median and interquartile range, or mean and standard
-        deviation, of this first chunk; to use statistics of all the data,
-        scale it yourself, e.g. with a ``StandardScaler`` fitted by its own
-        ``partial_fit`` over the chunks or
-        ``dask_ml.preprocessing.StandardScaler``, and set ``scaling=None``).
-        ``hidden_dim="auto"`` means 128 here: a stream's size is not known
-        from its first chunk. Later calls must give the same modalities and
-        column layout. No data is held out: ``early_stopping``,
-        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
-        On an estimator fitted with ``fit``, training continues from its
-        network with a new optimizer state.
+%(partial_fit_contract)s
 
         Parameters
         ----------
@@ -766,25 +776,14 @@ class FusionRegressor(RegressorMixin, BaseFusion):
             return self._warm_fit(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
+    @Substitution(partial_fit_contract=_partial_fit_contract(
+        "the number of targets and their standardisation (mean and standard "
+        "deviation of the first chunk's ``y``)"))
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one pass over a chunk of the data (incremental learning).
 
-        One pass over the chunk, in mini-batches of ``batch_size`` in a seeded
-        random order, with the AdamW state carried over from the previous
-        call. The first call on an unfitted estimator fixes the modalities
-        (names and widths), the number of targets and their standardisation (mean and standard deviation of the first chunk's ``y``), and the per-feature scaling statistics
-        (``scaling``: median and interquartile range, or mean and standard
-        deviation, of this first chunk; to use statistics of all the data,
-        scale it yourself, e.g. with a ``StandardScaler`` fitted by its own
-        ``partial_fit`` over the chunks or
-        ``dask_ml.preprocessing.StandardScaler``, and set ``scaling=None``).
-        ``hidden_dim="auto"`` means 128 here: a stream's size is not known
-        from its first chunk. Later calls must give the same modalities and
-        column layout. No data is held out: ``early_stopping``,
-        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
-        On an estimator fitted with ``fit``, training continues from its
-        network with a new optimizer state.
+%(partial_fit_contract)s
 
         Parameters
         ----------
