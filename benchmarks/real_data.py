@@ -23,8 +23,9 @@ HAPT gated-vs-concat difference next to HARMES's +6 pp) and real_data.json
 (every fold). ``--quick`` writes real_data_quick.md/json instead. Each
 (data set, missing rate) cell is kept in ``results/real_data_cells/`` as it
 finishes, and the report is rewritten after every data set: a run stopped
-part-way resumes from the finished cells (same folds, methods and options),
-and the report lists what has not run yet.
+part-way resumes from the finished cells (same folds and options), a method
+added later is fitted alone on the same folds and hidden rows, ``--recompute``
+refits given methods, and the report lists what has not run yet.
 """
 
 import argparse
@@ -214,13 +215,21 @@ def _cell_path(cells, name, rate):
     return cells / f"{name}_{int(round(100 * rate)):02d}.json"
 
 
-def _load_cell(cells, name, rate, config):
-    """Records of an already-run (data set, rate) cell with this config, or None."""
+def _load_cell(cells, name, rate, config, recompute=()):
+    """An already-run (data set, rate) cell with this config (folds, masks,
+    options), without the records of the methods in ``recompute``; or None."""
     path = _cell_path(cells, name, rate)
     if not path.exists():
         return None
     cell = json.loads(path.read_text())
-    return cell if cell.get("config") == config else None
+    same = {k: v for k, v in cell.get("config", {}).items() if k != "methods"}
+    if same != config:
+        return None
+    cell["records"] = [r for r in cell["records"] if r["method"] not in recompute]
+    cell.setdefault("runs", [{"methods": cell["config"].get("methods", []),
+                              "seconds": cell.get("seconds", 0.0)}])
+    cell["config"] = config
+    return cell
 
 
 def _save_cell(cells, name, rate, cell):
@@ -228,7 +237,7 @@ def _save_cell(cells, name, rate, cell):
     _cell_path(cells, name, rate).write_text(json.dumps(cell, indent=1, default=float))
 
 
-def _report(header, names, done, rates, output):
+def _report(header, names, done, rates, output, split_runs=None):
     """Write the markdown report and JSON for every data set run so far."""
     sections = list(header)
     all_records, ratios, hapt_lines = [], {}, []
@@ -254,7 +263,10 @@ def _report(header, names, done, rates, output):
             "", f"## {name}", "",
             f"{n} samples, {n_classes} classes, modalities "
             f"{', '.join(f'{m} ({w})' for m, w in widths.items())}; {description}; "
-            f"missing: {what}; {seconds:.0f} s.",
+            f"missing: {what}; {seconds:.0f} s."
+            + (f" Its cells were filled by {split_runs[name]} runs (methods added later were "
+               "fitted later, on the same folds and hidden rows; compare fit times across "
+               "runs with care)." if split_runs and name in split_runs else ""),
             "", format_table(summary, ["macro_f1", "accuracy"]),
             "", "Error ratio of the best fusion estimator:", "", ratio_table(ratios[name]),
         ]
@@ -308,6 +320,9 @@ def main(argv=None):
     parser.add_argument("--estimators", nargs="+", default=None,
                         help="subset of fusion estimators and baselines")
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--recompute", nargs="+", default=None,
+                        help="methods to fit again in cells already on disk (e.g. after "
+                             "changing their defaults); other methods are reused")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
@@ -337,8 +352,8 @@ def main(argv=None):
         f"Fusion: {', '.join(fusion)}. Baselines: {', '.join(baselines)}.",
     ]
     cells = output.parent / (output.stem + "_cells")
-    config = {"cv": cv, "hapt_cv": hapt_cv, "quick": args.quick,
-              "methods": sorted([*fusion, *baselines])}
+    config = {"cv": cv, "hapt_cv": hapt_cv, "quick": args.quick}
+    split_runs = {}  # data sets whose cells were filled by more than one run
     done = {}  # name -> (X shapes, n classes, description, seconds, records)
     for name in names:
         if name in SHARED and not shared_data_available(SHARED[name]):
@@ -354,25 +369,42 @@ def main(argv=None):
         for rate in rates:
             if name in HAPT_VARIANTS and rate == 0 and "hapt" in names:
                 continue  # the hapt cell itself; merged below
-            cached = _load_cell(cells, name, rate, config)
-            if cached is None:
+            cached = _load_cell(cells, name, rate, config, args.recompute or ())
+            cached = cached or {"config": config, "records": [], "runs": []}
+            have = {r["method"] for r in cached["records"]}
+            todo_fusion = {k: v for k, v in fusion.items() if k not in have}
+            todo_base = {k: v for k, v in baselines.items() if k not in have}
+            if todo_fusion or todo_base:
+                # Only the methods this cell lacks: the same folds and hidden
+                # rows (both follow random_state), so they sit side by side.
                 start = time.perf_counter()
                 if name in HAPT_VARIANTS:
                     X_rate = hide_one_modality(X, HAPT_VARIANTS[name], rate) if rate else X
-                    result = compare(X_rate, y, groups=groups, cv=hapt_cv, estimators=fusion,
-                                     baselines=baselines, n_jobs=args.n_jobs)
+                    result = compare(X_rate, y, groups=groups, cv=hapt_cv,
+                                     estimators=todo_fusion, baselines=todo_base,
+                                     n_jobs=args.n_jobs)
                 else:
                     result = compare(X, y, groups=groups if is_hapt else None,
                                      cv=hapt_cv if is_hapt else cv, missing_rates=[rate],
-                                     estimators=fusion, baselines=baselines,
+                                     estimators=todo_fusion, baselines=todo_base,
                                      n_jobs=args.n_jobs)
                 for row in result.records:
                     row["missing_rate"] = float(rate)
                     row["dataset"] = name
-                cached = {"config": config, "records": result.records,
-                          "description": result.cv_description,
-                          "seconds": time.perf_counter() - start}
+                cached["records"] += result.records
+                cached["description"] = result.cv_description
+                cached["runs"].append({"methods": sorted([*todo_fusion, *todo_base]),
+                                       "seconds": time.perf_counter() - start,
+                                       "started": time.strftime("%Y-%m-%d %H:%M")})
+                cached["seconds"] = sum(run["seconds"] for run in cached["runs"])
                 _save_cell(cells, name, rate, cached)
+            # The report shows this run's methods only, in this run's order.
+            wanted = [*fusion, *baselines]
+            cached["records"] = sorted(
+                (r for r in cached["records"] if r["method"] in wanted),
+                key=lambda r: (wanted.index(r["method"]), r["fold"]))
+            if len(cached["runs"]) > 1:
+                split_runs[name] = max(split_runs.get(name, 1), len(cached["runs"]))
             records += cached["records"]
             description = cached["description"]
             seconds += cached["seconds"]
@@ -380,7 +412,7 @@ def main(argv=None):
                       description, seconds, records)
         # Rewrite the report after every data set: a long run that stops
         # still leaves every finished cell on disk and in the table.
-        _report(sections, names, done, rates, output)
+        _report(sections, names, done, rates, output, split_runs)
     return 0
 
 
