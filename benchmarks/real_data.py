@@ -300,6 +300,10 @@ def _report(header, names, done, rates, output, split_runs=None):
         ]
     if hapt_lines:
         sections += ["", "HAPT gated vs concat next to HARMES (+6 pp):", "", *hapt_lines]
+    absent = [name for name in DATASETS if name not in done]
+    if absent:
+        sections += ["", f"Not in this report (not run yet, or not asked for): "
+                         f"{', '.join(absent)}."]
     text = "\n".join(sections) + "\n"
     out = write_results(text, output)
     out.with_suffix(".json").write_text(json.dumps(
