@@ -48,6 +48,8 @@ setup(
             "onnx>=1.15",
             "onnxruntime>=1.17",
             "skl2onnx>=1.16",
+            # The reference PeriodicEmbedding is checked against.
+            "rtdl_num_embeddings>=0.0.11",
         ],
         # to_onnx: the network goes through torch's TorchScript exporter,
         # which needs nothing more; onnxruntime runs the result.

@@ -148,6 +148,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     dropout: float = DEFAULTS["dropout"]
     modality_dropout: float = DEFAULTS["modality_dropout"]
     missing: str = DEFAULTS["missing"]
+    numerical_embedding: str | None = None
     scaling: str | None = "robust"
     max_epochs: int = 200
     batch_size: int = 128
@@ -168,6 +169,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "missing": [StrOptions(set(MISSING_STRATEGIES))],
+        "numerical_embedding": [StrOptions({"periodic"}), None],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -214,6 +216,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             dropout=self.dropout,
             missing=self.missing,
             modality_dropout=self.modality_dropout,
+            numerical_embedding=self.numerical_embedding,
             **params,
         )
 

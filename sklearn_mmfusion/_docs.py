@@ -16,12 +16,14 @@ _MODALITY_DROPOUT = """\
         least one is kept), which trains robustness to missing modalities.%(note)s"""
 
 
-def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note=""):
+def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note="",
+                      numerical_embedding=None):
     """The shared parameters' fragment, with the method's ``modality_dropout``
     default (and a sentence on why, when it is not the common one)."""
     note = f"\n{modality_dropout_note}" if modality_dropout_note else ""
     dropout = _MODALITY_DROPOUT % {"default": modality_dropout, "note": note}
-    return _FUSION_PARAMETERS % {"modality_dropout": dropout}
+    return _FUSION_PARAMETERS % {"modality_dropout": dropout,
+                                 "numerical_embedding": repr(numerical_embedding)}
 
 
 _FUSION_PARAMETERS = """\
@@ -44,6 +46,14 @@ _FUSION_PARAMETERS = """\
         from the observed modalities (``"calibrated"``): a shared-latent model
         of the encodings, fitted by EM before training and refreshed after
         each epoch; the imputations are detached (a closed-form step).
+    numerical_embedding : {"periodic"} or None, default=%(numerical_embedding)s
+        ``"periodic"``: each feature of a modality of at most 256 columns
+        goes through a learned periodic embedding (Gorishniy et al., 2022,
+        PLR-lite: cosines and sines of learned frequencies, then a shared
+        linear layer and ReLU, 8 outputs per feature) before the modality's
+        first layer; wider modalities (bags of words) keep the plain linear
+        layer. ``None``: the scaled features go to the first layer as they
+        are.
     scaling : {"robust", "standard"} or None, default="robust"
         Per-feature scaling learned on the rows where the modality is present.
         ``"robust"`` (RealMLP-TD's): subtract the median, divide by the

@@ -14,12 +14,13 @@ from ._calibrator import ModalityCalibrator
 from ._clarga import CLARGAFusion
 from ._concat import ConcatFusion
 from ._confu import ConFuFusion
-from ._defaults import DEFAULTS, GATES, MISSING_STRATEGIES
+from ._defaults import DEFAULTS, GATES, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS
 from ._encoders import (
     FusionOutput,
     MLPHead,
     ModalityDropout,
     ModalityEncoder,
+    PeriodicEmbedding,
     masked_mean,
 )
 from ._gat import DenseGATLayer
@@ -43,6 +44,8 @@ __all__ = [
     "ModalityCalibrator",
     "ModalityDropout",
     "ModalityEncoder",
+    "NUMERICAL_EMBEDDINGS",
+    "PeriodicEmbedding",
     "TransformerFusion",
     "masked_mean",
 ]

@@ -42,6 +42,10 @@ class FusionNetwork(nn.Module):
         :class:`~sklearn_mmfusion.nn.ModalityEncoder`).
     modality_dropout : float, default=0.0
         Probability of hiding an observed modality while training.
+    numerical_embedding : {None, "periodic"}, default=None
+        ``"periodic"`` puts a :class:`~sklearn_mmfusion.nn.PeriodicEmbedding`
+        before the first layer of every modality of at most
+        ``DEFAULTS["embedding_max_width"]`` columns.
 
     Attributes
     ----------
@@ -67,6 +71,7 @@ class FusionNetwork(nn.Module):
         dropout=DEFAULTS["dropout"],
         missing=DEFAULTS["missing"],
         modality_dropout=DEFAULTS["modality_dropout"],
+        numerical_embedding=DEFAULTS["numerical_embedding"],
     ):
         super().__init__()
         modality_dims = tuple(modality_dims)
@@ -89,7 +94,8 @@ class FusionNetwork(nn.Module):
         self.dropout_rate = dropout
         self.missing = missing
         self.encoder = ModalityEncoder(
-            modality_dims, hidden_dim, dropout, missing, modality_dropout
+            modality_dims, hidden_dim, dropout, missing, modality_dropout,
+            numerical_embedding,
         )
 
     @property

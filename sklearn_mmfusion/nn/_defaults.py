@@ -11,6 +11,11 @@ module of the package can import it.
 #: modality, zeros, or the CalMRL imputation from the observed encodings.
 MISSING_STRATEGIES = ("mask", "zero", "calibrated")
 
+#: How :class:`~sklearn_mmfusion.nn.ModalityEncoder` feeds numerical features
+#: to its first layer: raw (``None``) or through a periodic embedding per
+#: feature (:class:`~sklearn_mmfusion.nn.PeriodicEmbedding`).
+NUMERICAL_EMBEDDINGS = (None, "periodic")
+
 #: How :class:`~sklearn_mmfusion.nn.GatedFusion` normalises its gates: a
 #: softmax over the observed modalities, or independent sigmoids.
 GATES = ("softmax", "sigmoid")
@@ -25,6 +30,16 @@ DEFAULTS = {
     "missing": "mask",
     # No modality is hidden during training unless asked for.
     "modality_dropout": 0.0,
+    # The networks' own default: the raw features into the first layer (the
+    # estimators choose theirs, see their numerical_embedding parameter).
+    "numerical_embedding": None,
+    # Periodic embeddings: modalities up to this many columns get one; per
+    # feature d_embedding outputs; initial frequency scale sigma for inputs
+    # robust-scaled to about [-3, 3] (rtdl_num_embeddings' default 0.01 starts
+    # nearly linear there).
+    "embedding_max_width": 256,
+    "embedding_dim": 8,
+    "embedding_sigma": 0.1,
     # GatedFusion: the softmax gate reduces to the bimodal GMU for M = 2.
     "gate": "softmax",
     # Attention heads of CLARGAFusion and TransformerFusion.

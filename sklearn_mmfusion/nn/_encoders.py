@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ._calibrator import ModalityCalibrator
-from ._defaults import MISSING_STRATEGIES
+from ._defaults import DEFAULTS, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS
 
 
 class FusionOutput(NamedTuple):
@@ -93,6 +93,53 @@ class ModalityDropout(nn.Module):
         return torch.where(emptied.unsqueeze(1), first & mask, dropped)
 
 
+class PeriodicEmbedding(nn.Module):
+    r"""Periodic embedding of each numerical feature (PLR-lite).
+
+    The "lite" periodic embedding of Gorishniy et al. (NeurIPS 2022, as
+    ``rtdl_num_embeddings.PeriodicEmbeddings(lite=True)``): feature
+    :math:`x_j` becomes
+
+    .. math::
+
+        e_j = \mathrm{ReLU}(W [\cos(2 \pi c_j x_j) \| \sin(2 \pi c_j x_j)] + b)
+
+    with :math:`c_j \in \mathbb{R}^k` learned frequencies per feature
+    (initialised from :math:`N(0, \sigma^2)`, truncated at :math:`3\sigma`)
+    and :math:`W, b` shared by all features. The output is the
+    concatenation of the :math:`e_j`. Written here rather than imported
+    because the core dependencies are fixed; the tests check it against
+    ``rtdl_num_embeddings`` when that is installed.
+
+    Parameters
+    ----------
+    n_features : int
+    d_embedding : int, default=8
+        Width of each feature's embedding.
+    n_frequencies : int, default=48
+        :math:`k`.
+    sigma : float, default=0.1
+        Scale of the initial frequencies, for inputs scaled to about [-3, 3].
+
+    Notes
+    -----
+    Shapes: ``(batch, n_features) -> (batch, n_features * d_embedding)``.
+    """
+
+    def __init__(self, n_features, d_embedding=8, n_frequencies=48, sigma=0.1):
+        super().__init__()
+        if sigma <= 0:
+            raise ValueError(f"sigma must be positive, got {sigma}")
+        self.frequencies = nn.Parameter(torch.empty(n_features, n_frequencies))
+        nn.init.trunc_normal_(self.frequencies, 0.0, sigma, a=-3 * sigma, b=3 * sigma)
+        self.linear = nn.Linear(2 * n_frequencies, d_embedding)
+
+    def forward(self, x):
+        angles = 2 * torch.pi * self.frequencies * x.unsqueeze(-1)
+        periodic = torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)
+        return torch.relu(self.linear(periodic)).flatten(1)
+
+
 class ModalityEncoder(nn.Module):
     """Encode every modality to a common width and fill the missing slots.
 
@@ -130,19 +177,26 @@ class ModalityEncoder(nn.Module):
     """
 
     def __init__(
-        self, modality_dims, hidden_dim, dropout=0.0, missing="mask", modality_dropout=0.0
+        self, modality_dims, hidden_dim, dropout=0.0, missing="mask", modality_dropout=0.0,
+        numerical_embedding=None,
     ):
         super().__init__()
         if missing not in MISSING_STRATEGIES:
             raise ValueError(
                 f"missing must be one of {MISSING_STRATEGIES}, got {missing!r}"
             )
+        if numerical_embedding not in NUMERICAL_EMBEDDINGS:
+            raise ValueError(
+                f"numerical_embedding must be one of {NUMERICAL_EMBEDDINGS}, got "
+                f"{numerical_embedding!r}"
+            )
         self.modality_dims = tuple(int(d) for d in modality_dims)
         self.hidden_dim = hidden_dim
         self.missing = missing
+        self.numerical_embedding = numerical_embedding
         self.encoders = nn.ModuleList(
             nn.Sequential(
-                nn.Linear(d, hidden_dim),
+                *self._first_layer(d, hidden_dim),
                 nn.LayerNorm(hidden_dim),
                 nn.GELU(),
                 nn.Dropout(dropout),
@@ -164,6 +218,17 @@ class ModalityEncoder(nn.Module):
                 [hidden_dim] * len(self.modality_dims),
                 n_components=max(1, min(16, hidden_dim // 4)),
             )
+
+    def _first_layer(self, width, hidden_dim):
+        # Periodic embeddings pay on narrow numerical modalities (sensor
+        # statistics, image descriptors); a wide one (bag of words,
+        # thousands of columns) keeps its single linear layer, whose size
+        # the embedding would multiply.
+        if self.numerical_embedding == "periodic" and width <= DEFAULTS["embedding_max_width"]:
+            d_embedding = DEFAULTS["embedding_dim"]
+            return [PeriodicEmbedding(width, d_embedding, sigma=DEFAULTS["embedding_sigma"]),
+                    nn.Linear(width * d_embedding, hidden_dim)]
+        return [nn.Linear(width, hidden_dim)]
 
     @property
     def n_modalities(self):
