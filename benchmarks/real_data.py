@@ -324,6 +324,8 @@ def main(argv=None):
     parser.add_argument("--estimators", nargs="+", default=None,
                         help="subset of fusion estimators and baselines")
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--report-only", action="store_true",
+                        help="fit nothing: write the report from the cells on disk")
     parser.add_argument("--recompute", nargs="+", default=None,
                         help="methods to fit again in cells already on disk (e.g. after "
                              "changing their defaults); other methods are reused")
@@ -378,7 +380,7 @@ def main(argv=None):
             have = {r["method"] for r in cached["records"]}
             todo_fusion = {k: v for k, v in fusion.items() if k not in have}
             todo_base = {k: v for k, v in baselines.items() if k not in have}
-            if todo_fusion or todo_base:
+            if (todo_fusion or todo_base) and not args.report_only:
                 # Only the methods this cell lacks: the same folds and hidden
                 # rows (both follow random_state), so they sit side by side.
                 start = time.perf_counter()
@@ -410,8 +412,10 @@ def main(argv=None):
             if len(cached["runs"]) > 1:
                 split_runs[name] = max(split_runs.get(name, 1), len(cached["runs"]))
             records += cached["records"]
-            description = cached["description"]
-            seconds += cached["seconds"]
+            description = cached.get("description", description)
+            seconds += cached.get("seconds", 0.0)
+        if not records:  # --report-only and nothing on disk
+            continue
         done[name] = ({m: b.shape[1] for m, b in X.items()}, len(y), len(np.unique(y)),
                       description, seconds, records)
         # Rewrite the report after every data set: a long run that stops
