@@ -110,7 +110,7 @@ def search_space(estimator, *, backend="scipy", prefix=None):
     >>> from sklearn_mmfusion import GatedFusionClassifier, search_space
     >>> space = search_space(GatedFusionClassifier)
     >>> sorted(space)
-    ['batch_size', 'dropout', 'gate', 'hidden_dim', 'lr', 'modality_dropout', 'weight_decay']
+    ['batch_size', 'dropout', 'gate', 'hidden_dim', 'lr', 'modality_dropout', 'numerical_embedding', 'weight_decay']
     >>> space["gate"]
     ['softmax', 'sigmoid']
     >>> search = RandomizedSearchCV(GatedFusionClassifier(), space, n_iter=20)
