@@ -68,3 +68,15 @@ class RecordNonFiniteGradients(Callback):
             for _, param in named_parameters
         ):
             self.n_bad += 1
+
+
+def random_batch(batch=40, dims=(3, 5, 2), missing_rate=0.3, seed=0):
+    """Network inputs following the nn convention: ``(xs, mask)``, missing
+    rows hold zeros (shared by the tests of the networks)."""
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.rand(batch, len(dims), generator=gen) >= missing_rate
+    xs = [
+        torch.where(mask[:, [m]], torch.randn(batch, d, generator=gen), 0.0)
+        for m, d in enumerate(dims)
+    ]
+    return xs, mask

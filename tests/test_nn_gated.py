@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import random_batch
 
 from sklearn_mmfusion.nn import GatedFusion
 
@@ -10,14 +11,7 @@ DIMS = (3, 5, 2)
 
 
 def make_batch(batch=40, dims=DIMS, missing_rate=0.3, seed=0):
-    """Inputs following the convention: missing rows hold zeros."""
-    gen = torch.Generator().manual_seed(seed)
-    mask = torch.rand(batch, len(dims), generator=gen) >= missing_rate
-    xs = [
-        torch.where(mask[:, [m]], torch.randn(batch, d, generator=gen), 0.0)
-        for m, d in enumerate(dims)
-    ]
-    return xs, mask
+    return random_batch(batch, dims, missing_rate, seed)
 
 
 @pytest.mark.parametrize("gate", ["softmax", "sigmoid"])
