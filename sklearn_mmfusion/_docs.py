@@ -10,6 +10,8 @@ of the function that writes its fragment.
 
 from types import MappingProxyType
 
+from .nn._defaults import DEFAULTS
+
 _MODALITY_DROPOUT = """\
     modality_dropout : float, default=%(default)s
         Probability of hiding each observed modality of a training sample (at
@@ -23,7 +25,9 @@ def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note="",
     note = f"\n{modality_dropout_note}" if modality_dropout_note else ""
     dropout = _MODALITY_DROPOUT % {"default": modality_dropout, "note": note}
     return _FUSION_PARAMETERS % {"modality_dropout": dropout,
-                                 "numerical_embedding": repr(numerical_embedding)}
+                                 "numerical_embedding": repr(numerical_embedding),
+                                 "embedding_max_width": DEFAULTS["embedding_max_width"],
+                                 "embedding_dim": DEFAULTS["embedding_dim"]}
 
 
 _FUSION_PARAMETERS = """\
@@ -47,10 +51,10 @@ _FUSION_PARAMETERS = """\
         of the encodings, fitted by EM before training and refreshed after
         each epoch; the imputations are detached (a closed-form step).
     numerical_embedding : {"periodic"} or None, default=%(numerical_embedding)s
-        ``"periodic"``: each feature of a modality of at most 256 columns
+        ``"periodic"``: each feature of a modality of at most %(embedding_max_width)s columns
         goes through a learned periodic embedding (Gorishniy et al., 2022,
         PLR-lite: cosines and sines of learned frequencies, then a shared
-        linear layer and ReLU, 8 outputs per feature) before the modality's
+        linear layer and ReLU, %(embedding_dim)s outputs per feature) before the modality's
         first layer; wider modalities (bags of words) keep the plain linear
         layer. ``None``: the scaled features go to the first layer as they
         are.
