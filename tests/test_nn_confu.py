@@ -197,6 +197,35 @@ def test_invalid_parameters():
         ConFuFusion(DIMS, 0, fused_weight=1.5)
     with pytest.raises(ValueError):
         ConFuFusion(DIMS, 0, temperature=0.0)
+    with pytest.raises(ValueError, match="max_fused_terms"):
+        ConFuFusion(DIMS, 0, max_fused_terms=0)
+
+
+def _heads_called(net, xs, mask):
+    """Indices of the leave-one-out heads one aux-loss forward pass runs."""
+    called = []
+    hooks = [
+        head.register_forward_hook(lambda *_, m=m: called.append(m))
+        for m, head in enumerate(net.fusion_heads)
+    ]
+    net(xs, mask, with_aux_loss=True)
+    for hook in hooks:
+        hook.remove()
+    return called
+
+
+def test_max_fused_terms_draws_that_many_heads_per_pass():
+    dims = (3, 4, 2, 5, 3)
+    xs, mask = _batch(16, dims)
+    torch.manual_seed(0)
+    capped = ConFuFusion(dims, 0, hidden_dim=8, max_fused_terms=2)
+    draws = [tuple(sorted(_heads_called(capped, xs, mask))) for _ in range(20)]
+    assert all(len(set(d)) == 2 for d in draws)
+    assert len(set(draws)) > 1  # drawn afresh, not a fixed pair
+    assert sorted(_heads_called(ConFuFusion(dims, 0, hidden_dim=8, max_fused_terms=None),
+                                xs, mask)) == list(range(5))
+    # The default keeps every term up to M = 3 (the published objective).
+    assert sorted(_heads_called(ConFuFusion(DIMS, 0, hidden_dim=8), *_batch(16))) == [0, 1, 2]
 
 
 def _train_xor_probe(fused_weight, seed=0):

@@ -95,6 +95,12 @@ class ConFuFusion(FusionNetwork):
         Width of the embeddings :math:`z`; defaults to ``hidden_dim``.
     fusion_hidden_dim : int, optional
         Hidden width of the fusion MLPs; defaults to ``2 * hidden_dim``.
+    max_fused_terms : int or None, default=3
+        Most fused terms per forward pass: when M is larger, that many
+        leave-one-out heads are drawn afresh at each pass (the mean over the
+        drawn terms estimates the mean over all M without bias), so the
+        heads' cost stops growing as :math:`M^2`. Up to M = 3, and always
+        with ``None``, every term is used (the published objective).
     """
 
     def __init__(
@@ -106,16 +112,22 @@ class ConFuFusion(FusionNetwork):
         temperature=DEFAULTS["temperature"],
         embed_dim=None,
         fusion_hidden_dim=None,
+        max_fused_terms=DEFAULTS["confu_max_fused_terms"],
         **shared,
     ):
         if not 0.0 <= fused_weight <= 1.0:
             raise ValueError(f"fused_weight must be in [0, 1], got {fused_weight}")
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
+        if max_fused_terms is not None and max_fused_terms < 1:
+            raise ValueError(
+                f"max_fused_terms must be >= 1 or None, got {max_fused_terms}"
+            )
         super().__init__(modality_dims, n_outputs, **shared)
         hidden_dim, n_mod = self.hidden_dim, self.n_modalities
         self.fused_weight = float(fused_weight)
         self.temperature = float(temperature)
+        self.max_fused_terms = max_fused_terms
         self.embed_dim = int(embed_dim or hidden_dim)
         fusion_hidden_dim = int(fusion_hidden_dim or 2 * hidden_dim)
         self.projections = nn.ModuleList(
@@ -156,8 +168,11 @@ class ConFuFusion(FusionNetwork):
         """``lambda * mean(fused terms) + (1 - lambda) * mean(pair terms)``."""
         n_mod = self.n_modalities
         tau = self.temperature
+        # unbind, not z[:, i]: each slice's backward would fill a full-size
+        # zero tensor, which makes the pairs cost O(M) each.
+        z_m, observed = z.unbind(1), mask.unbind(1)
         pair = mean_of_terms(
-            info_nce(z[:, i], z[:, j], mask[:, i] & mask[:, j], tau)
+            info_nce(z_m[i], z_m[j], observed[i] & observed[j], tau)
             for i in range(n_mod)
             for j in range(i + 1, n_mod)
         )
@@ -165,10 +180,16 @@ class ConFuFusion(FusionNetwork):
         complete = mask.all(1)
         if self.fusion_heads is not None and int(complete.sum()) >= 2:
             # Only the complete rows enter a fused term: drop the rest first.
-            e_c, z_c = e[complete], z[complete]
+            e_c, z_c = e[complete], z[complete].unbind(1)
+            targets = range(n_mod)
+            cap = self.max_fused_terms
+            if cap is not None and n_mod > cap:
+                # A random subset of the M heads per step: an unbiased
+                # estimate of the mean over m at cap/M of the heads' cost.
+                targets = torch.randperm(n_mod)[:cap].tolist()
             fused = mean_of_terms(
-                info_nce(self._leave_one_out(e_c, m), z_c[:, m], None, tau)
-                for m in range(n_mod)
+                info_nce(self._leave_one_out(e_c, m), z_c[m], None, tau)
+                for m in targets
             )
         if fused is None:
             return pair

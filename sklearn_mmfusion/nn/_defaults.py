@@ -61,6 +61,9 @@ DEFAULTS = {
     "max_contrastive_pairs": 32,
     # ConFuFusion: lambda, equal weight to the fused and the pairwise terms.
     "fused_weight": 0.5,
+    # ConFuFusion: at most this many leave-one-out fused terms per step, drawn
+    # at random when M is larger (all of them up to M = 3, the published case).
+    "confu_max_fused_terms": 3,
     # TransformerFusion's encoder layers.
     "transformer_n_layers": 2,
 }
