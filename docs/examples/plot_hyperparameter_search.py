@@ -37,7 +37,10 @@ space = search_space(GatedFusionClassifier)
 # Narrower widths than the default range keep this example fast on a CPU.
 space["hidden_dim"] = [16, 32, 64]
 for name, distribution in space.items():
-    print(f"{name:17s} {getattr(distribution, 'dist', distribution)!s:.60}")
+    if hasattr(distribution, "dist"):  # a frozen scipy distribution
+        args = ", ".join(f"{a:g}" for a in distribution.args)
+        distribution = f"{distribution.dist.name}({args})"
+    print(f"{name:19s} {distribution}")
 
 # %%
 # Successive halving over epochs
@@ -75,7 +78,7 @@ ax.set_xscale("log", base=2)
 ax.set_xlabel("max_epochs (the resource)")
 ax.set_ylabel("2-fold CV accuracy")
 ax.set_title("HalvingRandomSearchCV(resource='max_epochs')")
-ax.legend(fontsize=8)
+_ = ax.legend(fontsize=8)
 
 # %%
 # Optuna
@@ -89,7 +92,13 @@ try:
 except ImportError:
     print("optuna and optuna-integration are not installed: pip install '.[search]'")
 else:
+    import warnings
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # OptunaSearchCV is marked experimental, and optuna warns about its own
+    # internals: neither says anything about this search.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
     optuna_space = search_space(GatedFusionClassifier, backend="optuna")
     optuna_space["hidden_dim"] = optuna.distributions.CategoricalDistribution([16, 32, 64])
     tpe = OptunaSearchCV(
@@ -109,4 +118,4 @@ else:
     ax.set_xlabel("trial")
     ax.set_ylabel("2-fold CV accuracy")
     ax.set_title("OptunaSearchCV (TPE)")
-    ax.legend(fontsize=8)
+    _ = ax.legend(fontsize=8)
