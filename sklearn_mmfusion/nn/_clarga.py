@@ -11,7 +11,7 @@ from ._base import FusionNetwork
 from ._defaults import DEFAULTS
 from ._encoders import FusionOutput, masked_mean
 from ._gat import DenseGATLayer, masked_softmax
-from ._losses import info_nce, mean_of_terms
+from ._losses import draw_terms, info_nce, mean_of_terms
 
 
 def resolve_graph_k(graph_k, n_modalities):
@@ -211,10 +211,8 @@ class CLARGAFusion(FusionNetwork):
 
     def contrastive_loss(self, v, mask):
         """Mean InfoNCE between the projected nodes of modality pairs."""
-        pairs, cap = self.modality_pairs, self.max_contrastive_pairs
-        if cap is not None and len(pairs) > cap:
-            chosen = torch.randperm(len(pairs))[:cap]
-            pairs = [pairs[i] for i in chosen.tolist()]
+        pairs = self.modality_pairs
+        pairs = [pairs[i] for i in draw_terms(len(pairs), self.max_contrastive_pairs)]
         # unbind, not u[:, m]: each slice's backward would fill a full-size
         # zero tensor, which makes the pairs cost O(M) each.
         u = self.projection(v).unbind(1)

@@ -7,7 +7,7 @@ from torch import nn
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS
 from ._encoders import FusionOutput, masked_mean
-from ._losses import info_nce, mean_of_terms
+from ._losses import draw_terms, info_nce, mean_of_terms
 
 
 def _fusion_mlp(in_dim, hidden_dim, out_dim, dropout):
@@ -181,15 +181,9 @@ class ConFuFusion(FusionNetwork):
         if self.fusion_heads is not None and int(complete.sum()) >= 2:
             # Only the complete rows enter a fused term: drop the rest first.
             e_c, z_c = e[complete], z[complete].unbind(1)
-            targets = range(n_mod)
-            cap = self.max_fused_terms
-            if cap is not None and n_mod > cap:
-                # A random subset of the M heads per step: an unbiased
-                # estimate of the mean over m at cap/M of the heads' cost.
-                targets = torch.randperm(n_mod)[:cap].tolist()
             fused = mean_of_terms(
                 info_nce(self._leave_one_out(e_c, m), z_c[m], None, tau)
-                for m in targets
+                for m in draw_terms(n_mod, self.max_fused_terms)
             )
         if fused is None:
             return pair

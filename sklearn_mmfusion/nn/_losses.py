@@ -47,3 +47,13 @@ def mean_of_terms(terms):
     if not terms:
         return None
     return torch.stack(terms).mean()
+
+
+def draw_terms(n_terms, cap):
+    """Indices of the terms to compute in this pass: all ``n_terms`` when
+    ``cap`` is None or not smaller, else ``cap`` of them drawn at random
+    (their mean estimates the mean over all terms without bias, at
+    ``cap / n_terms`` of the cost)."""
+    if cap is None or n_terms <= cap:
+        return list(range(n_terms))
+    return torch.randperm(n_terms)[:cap].tolist()
