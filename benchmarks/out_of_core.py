@@ -139,14 +139,22 @@ def progress_callback(n_blocks, every):
     return ChunkProgress(n_blocks, every)
 
 
-def run(n_rows, chunk_rows, *, n_test=50_000, seed=0, verbose=True):
-    """Train one epoch on ``n_rows`` lazy rows on a fresh loopback cluster."""
+def run(n_rows, chunk_rows, *, n_test=50_000, seed=0, verbose=True, profile=False):
+    """Train one epoch on ``n_rows`` lazy rows on a fresh loopback cluster
+    (``profile``: keep distributed's worker profiler on)."""
+    import dask
     import distributed
     from dask_ml.wrappers import Incremental
 
     X, y = lazy_data(n_rows, chunk_rows, seed)
     n_blocks = X.numblocks[0]
-    with distributed.LocalCluster(
+    # distributed's statistical profiler samples the worker's stacks every
+    # 10 ms and keeps every distinct stack it has seen for the dashboard: in
+    # a long chain of partial_fit tasks that tree grows without bound (with
+    # tracemalloc in the worker: 11 MB per 30 tasks of 10,000 rows with it,
+    # 0.5 MB without). Off here, as docs/user_guide/out_of_core.rst advises; the
+    # nanny hands this config to the worker process.
+    with dask.config.set({"distributed.worker.profile.enabled": profile}), distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         memory_limit="4GB",
@@ -194,19 +202,23 @@ def main(argv=None):
                              "default 20,000,000")
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="400,000 rows")
+    parser.add_argument("--dask-profiler", action="store_true",
+                        help="keep distributed's worker profiler on (its call tree grows "
+                             "with the number of tasks)")
     parser.add_argument("--output", default=None, help="markdown table (default: "
                         "benchmarks/results/out_of_core.md, not written with --quick)")
     args = parser.parse_args(argv)
     sizes = args.rows or ([400_000] if args.quick else [20_000_000])
     chunk = min(args.chunk_rows, 20_000) if args.quick else args.chunk_rows
-    rows = [run(n, chunk) for n in sizes]
+    rows = [run(n, chunk, profile=args.dask_profiler) for n in sizes]
     lines = [
         "# Out-of-core training: dask_ml Incremental over a lazy dask array",
         "",
         f"{N_FEATURES} float32 columns in {N_MODALITIES} modalities, {MISSING_RATE:.0%} of "
         "each modality's rows missing, generated block by block (never materialised); "
         "one epoch of `partial_fit` calls in shuffled block order on a loopback "
-        "LocalCluster (1 worker process, 1 thread, `nice`d on a shared 2-core machine). "
+        "LocalCluster (1 worker process, 1 thread, `nice`d on a shared 2-core machine; "
+        f"distributed's worker profiler {'on' if args.dask_profiler else 'off'}). "
         f"ConcatFusionClassifier(hidden_dim=64, batch_size=1024). Accuracy on a held-out "
         f"5 blocks of 10,000 rows predicted block-wise with `Incremental.predict`; labels "
         f"have {LABEL_NOISE:.0%} flipped, so the best possible accuracy is about "
