@@ -61,10 +61,11 @@ def _rows(X, rows):
 
 
 def test_gated_beats_concat_when_the_informative_modality_switches():
-    # Measured (held-out accuracy gated / concat, this budget, data and model
-    # seed s): s=0 0.867 / 0.708, s=1 0.836 / 0.706, s=2 0.882 / 0.746,
-    # s=3 0.861 / 0.657. Gate correlation with the informative candidate
-    # 0.66-0.85, gate ratio informative / noise 2.3-2.8.
+    # Measured 2026-12-02 with the robust-scaling recipe (held-out accuracy
+    # gated / concat, this budget, data and model seed s): s=0 0.826 / 0.661,
+    # s=1 0.765 / 0.656, s=2 0.835 / 0.711, s=3 0.795 / 0.630. Gate correlation
+    # with the informative candidate 0.55-0.75, gate ratio informative / noise
+    # 1.7-2.1 (2.08 at s=0, the seed tested: close to the bound of 2 below).
     n_train, seed = 400, 0
     X, y, s = make_switching_modalities(n_train + 1000, random_state=seed)
     train, test = slice(0, n_train), slice(n_train, None)
