@@ -42,6 +42,11 @@ for name, distribution in space.items():
         distribution = f"{distribution.dist.name}({args})"
     print(f"{name:19s} {distribution}")
 
+
+def readable(params):
+    """Parameters as plain Python values, floats to 3 significant digits."""
+    return {k: float(f"{v:.3g}") if isinstance(v, float) else v for k, v in params.items()}
+
 # %%
 # Successive halving over epochs
 # ------------------------------
@@ -59,7 +64,7 @@ halving = HalvingRandomSearchCV(
     cv=2,
     random_state=0,
 ).fit(X_train, y_train)
-print("best:", {k: v for k, v in halving.best_params_.items()})
+print("best:", readable(halving.best_params_))
 print(f"CV accuracy {halving.best_score_:.3f}, "
       f"test accuracy {halving.score(X_test, y_test):.3f}")
 
@@ -108,7 +113,7 @@ else:
         cv=2,
         random_state=0,
     ).fit(X_train, y_train)
-    print("best:", tpe.best_params_)
+    print("best:", readable(tpe.best_params_))
     print(f"CV accuracy {tpe.best_score_:.3f}, test accuracy {tpe.score(X_test, y_test):.3f}")
     scores = [trial.value for trial in tpe.trials_]
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
