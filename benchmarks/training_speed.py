@@ -171,7 +171,7 @@ def main(argv=None):
         for rep in range(repeats):  # interleave to share any drift in machine load
             times, est = estimator_epoch_times(Est, X, y, epochs, params)
             ours += times[1:]  # the first epoch pays one-off warm-up costs
-            network = est._build_network(schema.widths, len(est.classes_))
+            network = est._build_network(est._network_init_)  # same architecture, new weights
             raw += raw_loop_epoch_times(network, xs, mask, y_t, epochs,
                                         params["batch_size"], params["lr"],
                                         params["weight_decay"], rep)[1:]
@@ -191,7 +191,7 @@ def main(argv=None):
                                        params["lr"])[1:]
         matched_ms = 1e3 * statistics.median(matched)
         flops = training_flops_per_epoch(
-            est._build_network(schema.widths, len(est.classes_)).to(device), xs, mask,
+            est._build_network(est._network_init_).to(device), xs, mask,
             y_t, params["batch_size"])
         bound_ms = 1e3 * flops / rate
         rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms,
