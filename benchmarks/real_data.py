@@ -76,8 +76,8 @@ HARMES_GATED_MINUS_CONCAT = 0.06
 # Measured by hand (2026-12-02) on the folds of this benchmark.
 DATASET_NOTES = {
     "hapt": (
-        "HistGradientBoosting with its defaults diverges on HAPT: on the third subject-wise "
-        "fold its staged test accuracy rises to 0.909 at iteration 10, then falls to 0.381 "
+        "HistGradientBoosting with its defaults diverges on HAPT: on the third of the 3 "
+        "StratifiedGroupKFold folds by participant its staged test accuracy rises to 0.909 at iteration 10, then falls to 0.381 "
         "by iteration 40 and stays there (training accuracy 0.382 at the end). The softmax "
         "Hessian p(1 - p) of the 12-77-window transition classes collapses while their "
         "gradient does not, and `l2_regularization=0` lets the leaf values blow up (the "
