@@ -11,7 +11,7 @@ from ._base import FusionNetwork
 from ._defaults import DEFAULTS
 from ._encoders import FusionOutput, masked_mean
 from ._gat import DenseGATLayer, masked_softmax
-from ._losses import draw_terms, info_nce, mean_of_terms
+from ._losses import draw_terms, paired_info_nce
 
 
 def resolve_graph_k(graph_k, n_modalities):
@@ -213,14 +213,7 @@ class CLARGAFusion(FusionNetwork):
         """Mean InfoNCE between the projected nodes of modality pairs."""
         pairs = self.modality_pairs
         pairs = [pairs[i] for i in draw_terms(len(pairs), self.max_contrastive_pairs)]
-        # unbind, not u[:, m]: each slice's backward would fill a full-size
-        # zero tensor, which makes the pairs cost O(M) each.
-        u = self.projection(v).unbind(1)
-        observed = mask.unbind(1)
-        return mean_of_terms(
-            info_nce(u[m], u[n], observed[m] & observed[n], self.temperature)
-            for m, n in pairs
-        )
+        return paired_info_nce(self.projection(v), mask, pairs, self.temperature)
 
     def fuse_encodings(self, h, mask):
         v = h + self.modality_embedding

@@ -1,5 +1,7 @@
 """ConFu: pairwise and leave-one-out fused contrastive alignment."""
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -7,7 +9,7 @@ from torch import nn
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS
 from ._encoders import FusionOutput, masked_mean
-from ._losses import draw_terms, info_nce, mean_of_terms
+from ._losses import draw_terms, paired_info_nce, stacked_info_nce
 
 
 def _fusion_mlp(in_dim, hidden_dim, out_dim, dropout):
@@ -129,6 +131,7 @@ class ConFuFusion(FusionNetwork):
         self.temperature = float(temperature)
         self.max_fused_terms = max_fused_terms
         self.embed_dim = int(embed_dim or hidden_dim)
+        self.modality_pairs = list(itertools.combinations(range(n_mod), 2))
         fusion_hidden_dim = int(fusion_hidden_dim or 2 * hidden_dim)
         self.projections = nn.ModuleList(
             nn.Linear(hidden_dim, self.embed_dim) for _ in range(n_mod)
@@ -168,23 +171,16 @@ class ConFuFusion(FusionNetwork):
         """``lambda * mean(fused terms) + (1 - lambda) * mean(pair terms)``."""
         n_mod = self.n_modalities
         tau = self.temperature
-        # unbind, not z[:, i]: each slice's backward would fill a full-size
-        # zero tensor, which makes the pairs cost O(M) each.
-        z_m, observed = z.unbind(1), mask.unbind(1)
-        pair = mean_of_terms(
-            info_nce(z_m[i], z_m[j], observed[i] & observed[j], tau)
-            for i in range(n_mod)
-            for j in range(i + 1, n_mod)
-        )
+        pair = paired_info_nce(z, mask, self.modality_pairs, tau)
         fused = None
         complete = mask.all(1)
         if self.fusion_heads is not None and int(complete.sum()) >= 2:
             # Only the complete rows enter a fused term: drop the rest first.
-            e_c, z_c = e[complete], z[complete].unbind(1)
-            fused = mean_of_terms(
-                info_nce(self._leave_one_out(e_c, m), z_c[m], None, tau)
-                for m in draw_terms(n_mod, self.max_fused_terms)
-            )
+            e_c, z_c = e[complete], z[complete]
+            drawn = draw_terms(n_mod, self.max_fused_terms)
+            fused = stacked_info_nce(
+                torch.stack([self._leave_one_out(e_c, m) for m in drawn]),
+                z_c[:, drawn].transpose(0, 1), None, tau)
         if fused is None:
             return pair
         if pair is None:

@@ -41,6 +41,86 @@ def info_nce(a, b, valid=None, temperature=0.07):
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
+def paired_info_nce(u, mask, pairs, temperature=0.07):
+    r"""Mean of :func:`info_nce` over modality pairs, all pairs in one batch.
+
+    Equal to ``mean_of_terms(info_nce(u[:, m], u[:, n], mask[:, m] &
+    mask[:, n], temperature) for m, n in pairs)``, computed as one batched
+    product instead of a Python loop of small ones (the loop's per-pair
+    kernel launches and boolean indexing, each a host sync, cost more than
+    the arithmetic at the default batch). A row missing one modality of a
+    pair is neither positive nor negative in that pair's term: its column is
+    masked out of the softmax and its row out of the mean, as dropping it
+    does.
+
+    Parameters
+    ----------
+    u : Tensor of shape (batch, M, dim)
+        Embeddings per modality; L2-normalised here.
+    mask : bool Tensor of shape (batch, M)
+        Observed modalities.
+    pairs : sequence of (int, int)
+        The modality pairs, each a term.
+    temperature : float, default=0.07
+
+    Returns
+    -------
+    loss : Tensor or None
+        A scalar, or ``None`` when no pair has two rows observed together.
+    """
+    if not pairs:
+        return None
+    first = torch.tensor([m for m, _ in pairs], device=u.device)
+    second = torch.tensor([n for _, n in pairs], device=u.device)
+    valid = (mask.index_select(1, first) & mask.index_select(1, second)).T  # (P, B)
+    u = F.normalize(u, dim=-1)  # once per modality, not once per pair
+    return stacked_info_nce(u.index_select(1, first).transpose(0, 1),
+                            u.index_select(1, second).transpose(0, 1), valid, temperature,
+                            normalized=True)
+
+
+def stacked_info_nce(a, b, valid=None, temperature=0.07, normalized=False):
+    """Mean of :func:`info_nce` over a stack of terms, in one batched product.
+
+    ``a`` and ``b`` of shape (P, batch, dim) hold the ``P`` terms' pairs,
+    ``valid`` (P, batch) their rows (all rows when None); the result equals
+    ``mean_of_terms(info_nce(a[p], b[p], valid[p], temperature) for p in
+    range(P))``, ``None`` when no term has two valid rows. ``normalized``:
+    the rows of ``a`` and ``b`` already have unit norm.
+    """
+    if not normalized:
+        a = F.normalize(a, dim=-1)
+        b = F.normalize(b, dim=-1)
+    n_terms, batch = a.shape[:2]
+    # (P, B, B): rows a, columns b; the temperature divides the smaller a.
+    logits = (a / temperature) @ b.transpose(1, 2)
+    target = torch.arange(batch, device=a.device).repeat(n_terms)
+    if valid is None:
+        row_weight, count = None, torch.full((n_terms,), batch, device=a.device)
+    else:
+        # A row missing from a term is neither a positive nor a negative: its
+        # column leaves the softmax (a finite fill: no NaN, no inf gradient)
+        # and its row leaves the mean.
+        if not bool(valid.all()):
+            fill = torch.finfo(logits.dtype).min
+            logits = logits.masked_fill(~(valid.unsqueeze(1) & valid.unsqueeze(2)), fill)
+        row_weight = valid.to(logits.dtype)
+        count = row_weight.sum(1)
+    # Cross-entropy in both directions, a_i among the b_j and b_j among the
+    # a_i: the fused log-softmax kernel, one pass each.
+    per_row = F.cross_entropy(logits.flatten(0, 1), target, reduction="none") + F.cross_entropy(
+        logits.transpose(1, 2).flatten(0, 1), target, reduction="none")
+    per_row = 0.5 * per_row.view(n_terms, batch)
+    if row_weight is not None:
+        per_row = per_row * row_weight
+    used = count >= 2  # a term needs a negative
+    n_used = used.sum()
+    if int(n_used) == 0:
+        return None
+    per_term = per_row.sum(1) / count.clamp_min(1)
+    return torch.where(used, per_term, torch.zeros_like(per_term)).sum() / n_used
+
+
 def mean_of_terms(terms):
     """Mean of the loss terms that are not ``None``; ``None`` if all are."""
     terms = [t for t in terms if t is not None]
