@@ -138,14 +138,21 @@ class DenseGATLayer(nn.Module):
         if neighbors is None:
             values = self.lin(x).view(batch, n_nodes, self.heads, self.out_dim)
             out = torch.einsum("bmnh,bnhd->bmhd", alpha, values)
+            out = out.flatten(2) if self.concat else out.mean(2)
         else:
             # sum_n alpha_mn Theta_h v_n = Theta_h sum_n alpha_mn v_n: gather
             # the K senders once at the input width, for all heads at once.
             neighbours = x.flatten(0, 1).index_select(0, senders)
             neighbours = neighbours.view(batch, n_nodes, n_slots, self.in_dim)
             mixed = torch.einsum("bmkh,bmki->bmhi", alpha, neighbours)
-            out = torch.einsum("bmhi,hoi->bmho", mixed, weight)
-        out = out.flatten(2) if self.concat else out.mean(2)
+            if self.concat:
+                out = torch.einsum("bmhi,hoi->bmho", mixed, weight).flatten(2)
+            else:
+                # The mean over heads of Theta_h mixed_h is one product of
+                # the concatenated heads with the stacked Theta_h^T / H: a
+                # single matmul instead of H batched ones and a mean.
+                stacked = weight.permute(0, 2, 1).reshape(-1, self.out_dim) / self.heads
+                out = mixed.flatten(2) @ stacked
         if self.bias is not None:
             out = out + self.bias
         return F.elu(out), alpha.permute(0, 3, 1, 2)

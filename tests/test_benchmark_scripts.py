@@ -1,0 +1,57 @@
+"""Smoke runs of benchmark scripts that no other test imports, so that a
+refactor that breaks one shows up here and not at the next benchmark run."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def benchmarks_on_path():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    yield
+    sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_training_speed_runs_and_reports_a_row_per_estimator(benchmarks_on_path, tmp_path,
+                                                             capsys):
+    import training_speed
+
+    output = tmp_path / "speed.md"
+    training_speed.main(["--epochs", "2", "--repeats", "1", "--no-fold-fit",
+                         "--output", str(output)])
+    text = output.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ConcatFusionClassifier")]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    ours_ms, raw_ms, ratio = float(cells[2]), float(cells[3]), float(cells[4])
+    assert ours_ms > 0 and raw_ms > 0
+    assert ratio == pytest.approx(ours_ms / raw_ms, abs=0.01)
+    assert re.fullmatch(r"\d+%", cells[-1])  # the fraction of the FLOP bound
+    assert "hidden_dim=128" in text  # the estimators' own default on mfeat
+
+
+def test_training_speed_fold_fit_table_times_both_on_the_same_fold(benchmarks_on_path):
+    import numpy as np
+    import training_speed
+
+    from sklearn_mmfusion import ConcatFusionClassifier, ModalityDict
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    X = ModalityDict(a=rng.normal(size=(60, 3)) + 4 * y[:, None], b=rng.normal(size=(60, 2)))
+    lines = training_speed.fold_fit_table([ConcatFusionClassifier], X, y, "cpu",
+                                          params={"max_epochs": 20},
+                                          hgb_params={"max_iter": 5})
+    (row,) = [line for line in lines if line.startswith("| ConcatFusionClassifier")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    epochs, fit_s, hgb_s, ratio, f1 = (int(cells[1]), *map(float, cells[2:]))
+    assert epochs == 20
+    assert fit_s > 0 and hgb_s > 0
+    assert ratio == pytest.approx(fit_s / hgb_s, rel=0.1, abs=0.02)
+    assert f1 > 0.7  # the first modality separates the classes
+    assert "40 rows" in "\n".join(lines)  # two thirds of the 60 rows
