@@ -753,10 +753,12 @@ class ModalitySchema:
             values = arrays[name][rows]
             if sp.issparse(values) and self.centers[m].any():
                 values = values.toarray()  # fitted dense and centred: encode densely
-            encode = self._encode_sparse if sp.issparse(values) else self._encode_dense
-            block = encode(m, values, sub_mask[:, m])
-            values = block.data if sp.issparse(block) else block
-            if not np.isfinite(values).all():
+            if sp.issparse(values):
+                block = self._encode_sparse(m, values, sub_mask[:, m])
+                finite = np.isfinite(block.data).all()
+            else:
+                block, finite = self._encode_dense(m, values, sub_mask[:, m])
+            if not finite:
                 raise ValueError(
                     f"Modality {name!r} has values too large for float32 after "
                     "scaling; rescale the features."
@@ -766,28 +768,48 @@ class ModalitySchema:
 
     def _encode_dense(self, m, values, present):
         """Impute, scale and clip one dense block into float32, in place on
-        cache-sized row blocks instead of full-size temporaries (an infinity
-        or a float32 overflow is left for ``encode`` to report)."""
+        cache-sized row blocks with buffers allocated once, instead of
+        full-size temporaries. Returns ``(block, finite)``, ``finite`` telling
+        whether every value is (an infinity or a float32 overflow is for
+        ``encode`` to report)."""
         mean, center, scale = self.means[m], self.centers[m], self.scales[m]
         clipped = self.clipped[m]
-        clip_any = bool(clipped.any())
+        clip_all, clip_any = bool(clipped.all()), bool(clipped.any())
+        inverse_scale = 1.0 / scale
         n, width = values.shape
         out = np.empty((n, width), dtype=np.float32)
-        tmp = np.empty((min(n, _CACHE_ROWS), width))
+        rows = min(n, _CACHE_ROWS)
+        tmp, work = np.empty((rows, width)), np.empty((rows, width))
+        nan = np.empty((rows, width), dtype=bool)
+        finite = True
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, _CACHE_ROWS):
                 stop = min(start + _CACHE_ROWS, n)
-                part = tmp[: stop - start]
+                part, buf, isnan = tmp[: stop - start], work[: stop - start], nan[: stop - start]
                 part[...] = values[start:stop]
-                np.copyto(part, mean, where=np.isnan(part))  # a missing feature
+                np.isnan(part, out=isnan)
+                np.copyto(part, mean, where=isnan)  # a missing feature
                 np.subtract(part, center, out=part)
-                np.divide(part, scale, out=part)
+                np.multiply(part, inverse_scale, out=part)  # faster than a divide
                 if clip_any:
-                    np.copyto(part, smooth_clip(part), where=clipped)
+                    # smooth_clip, the same operations in the same order, in
+                    # the buffers (bit-identical to smooth_clip(part)).
+                    np.divide(part, SMOOTH_CLIP, out=buf)
+                    np.square(buf, out=buf)
+                    np.add(buf, 1.0, out=buf)
+                    np.sqrt(buf, out=buf)
+                    if clip_all:
+                        np.divide(part, buf, out=part)
+                    else:
+                        np.divide(part, buf, out=buf)
+                        np.copyto(part, buf, where=clipped)
                 out[start:stop] = part
+                # Checked here, on the block still in cache, not in a
+                # second pass over the whole output.
+                finite = finite and bool(np.isfinite(out[start:stop]).all())
         if not present.all():
             out[~present] = 0.0
-        return out
+        return out, finite
 
     def _encode_sparse(self, m, values, present):
         values = sp.csr_array(values, dtype=np.float32, copy=True)

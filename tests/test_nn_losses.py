@@ -56,3 +56,17 @@ def test_stacked_info_nce_without_mask_is_the_mean_over_terms():
     torch.testing.assert_close(stacked_info_nce(a, b, None, 0.5), expected)
     # The loss is small when the pairs match and large when they do not.
     assert stacked_info_nce(a, a, None, 0.1) < stacked_info_nce(a, b, None, 0.1)
+
+
+def test_terms_in_chunks_give_the_same_loss(monkeypatch):
+    from sklearn_mmfusion.nn import _losses
+
+    gen = torch.Generator().manual_seed(2)
+    u = torch.randn(16, 4, 5, generator=gen, requires_grad=True)
+    mask = torch.rand(16, 4, generator=gen) > 0.3
+    pairs = list(itertools.combinations(range(4), 2))
+    whole = paired_info_nce(u, mask, pairs)
+    monkeypatch.setattr(_losses, "MAX_SIMILARITY_ENTRIES", 2 * 16 * 16)  # 2 terms a chunk
+    chunked = paired_info_nce(u, mask, pairs)
+    torch.testing.assert_close(chunked, whole)
+    torch.testing.assert_close(chunked, _loop(u, mask, pairs, 0.07))

@@ -79,8 +79,14 @@ def paired_info_nce(u, mask, pairs, temperature=0.07):
                             normalized=True)
 
 
+# Most similarity entries (terms x batch x batch) in one batched product:
+# at the default batch every term fits at once; at large batches the terms
+# go in chunks, so the temporaries stay near the per-term loop's.
+MAX_SIMILARITY_ENTRIES = 2**24
+
+
 def stacked_info_nce(a, b, valid=None, temperature=0.07, normalized=False):
-    """Mean of :func:`info_nce` over a stack of terms, in one batched product.
+    """Mean of :func:`info_nce` over a stack of terms, in batched products.
 
     ``a`` and ``b`` of shape (P, batch, dim) hold the ``P`` terms' pairs,
     ``valid`` (P, batch) their rows (all rows when None); the result equals
@@ -92,33 +98,43 @@ def stacked_info_nce(a, b, valid=None, temperature=0.07, normalized=False):
         a = F.normalize(a, dim=-1)
         b = F.normalize(b, dim=-1)
     n_terms, batch = a.shape[:2]
+    if valid is None:
+        valid = torch.ones((n_terms, batch), dtype=torch.bool, device=a.device)
+    count = valid.sum(1)
+    used = count >= 2  # a term needs a negative
+    n_used = used.sum()
+    if int(n_used) == 0:
+        return None
+    chunk = max(1, MAX_SIMILARITY_ENTRIES // (batch * batch))
+    row_sums = torch.cat([
+        _row_loss_sums(a[i:i + chunk], b[i:i + chunk], valid[i:i + chunk], temperature)
+        for i in range(0, n_terms, chunk)
+    ])
+    per_term = row_sums / count.clamp_min(1)
+    return torch.where(used, per_term, torch.zeros_like(per_term)).sum() / n_used
+
+
+def _row_loss_sums(a, b, valid, temperature):
+    """Per term, the sum over its valid rows of the symmetric InfoNCE."""
+    n_terms, batch = a.shape[:2]
     # (P, B, B): rows a, columns b; the temperature divides the smaller a.
     logits = (a / temperature) @ b.transpose(1, 2)
     target = torch.arange(batch, device=a.device).repeat(n_terms)
-    if valid is None:
-        row_weight, count = None, torch.full((n_terms,), batch, device=a.device)
-    else:
+    all_valid = bool(valid.all())
+    if not all_valid:
         # A row missing from a term is neither a positive nor a negative: its
         # column leaves the softmax (a finite fill: no NaN, no inf gradient)
-        # and its row leaves the mean.
-        if not bool(valid.all()):
-            fill = torch.finfo(logits.dtype).min
-            logits = logits.masked_fill(~(valid.unsqueeze(1) & valid.unsqueeze(2)), fill)
-        row_weight = valid.to(logits.dtype)
-        count = row_weight.sum(1)
+        # and its row leaves the sum.
+        fill = torch.finfo(logits.dtype).min
+        logits = logits.masked_fill(~(valid.unsqueeze(1) & valid.unsqueeze(2)), fill)
     # Cross-entropy in both directions, a_i among the b_j and b_j among the
     # a_i: the fused log-softmax kernel, one pass each.
     per_row = F.cross_entropy(logits.flatten(0, 1), target, reduction="none") + F.cross_entropy(
         logits.transpose(1, 2).flatten(0, 1), target, reduction="none")
     per_row = 0.5 * per_row.view(n_terms, batch)
-    if row_weight is not None:
-        per_row = per_row * row_weight
-    used = count >= 2  # a term needs a negative
-    n_used = used.sum()
-    if int(n_used) == 0:
-        return None
-    per_term = per_row.sum(1) / count.clamp_min(1)
-    return torch.where(used, per_term, torch.zeros_like(per_term)).sum() / n_used
+    if not all_valid:
+        per_row = per_row * valid.to(per_row.dtype)
+    return per_row.sum(1)
 
 
 def mean_of_terms(terms):
