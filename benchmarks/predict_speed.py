@@ -147,7 +147,7 @@ def onnx_rows_per_s(est, X, repeats):
     return n / best_time(run, repeats), None
 
 
-def render(rows, notes, n, input_bytes, rate, repeats, epochs):
+def render(rows, notes, n, input_bytes, rates, repeats, epochs):
     """The markdown table of the rows measured so far."""
     lines = [
         "# Inference speed against the machine's bound",
@@ -156,7 +156,9 @@ def render(rows, notes, n, input_bytes, rate, repeats, epochs):
         f"each modality's rows missing, 1% scattered NaNs; input "
         f"{input_bytes / GB:.2f} GB). Estimators with default parameters, trained "
         f"{epochs} epochs on mfeat. Best of {repeats} call(s). fp32 matmul rate "
-        f"measured in this run: {rate / 1e9:.1f} GFLOP/s. Bound = that rate / "
+        f"measured before each estimator (the machine's rate drifts): "
+        f"{min(rates) / 1e9:.1f}-{max(rates) / 1e9:.1f} GFLOP/s in this run. Bound = "
+        f"the rate measured just before the row / "
         f"FLOPs per row (FlopCounterMode, eval mode, batch {PREDICT_BATCH_ROWS}). "
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; load "
@@ -195,8 +197,7 @@ def main(argv=None):
     output = args.output or str(
         RESULTS / ("predict_speed_quick.md" if args.quick else "predict_speed.md"))
 
-    rate = matmul_rate()
-    print(f"fp32 matmul: {rate / 1e9:.1f} GFLOP/s", file=sys.stderr)
+    rates = []
     X_train, y_train, X = make_data(n)
     input_bytes = sum(X[name].nbytes for name in X)
 
@@ -211,7 +212,9 @@ def main(argv=None):
         est.fit(X_train, None if "Embedder" in name else target)
         arrays, mask = est.fitted_input_.split(X, est)
         flops = flops_per_row(est, arrays, mask)
-        bound = rate / flops
+        rates.append(matmul_rate())
+        print(f"fp32 matmul: {rates[-1] / 1e9:.1f} GFLOP/s", file=sys.stderr)
+        bound = rates[-1] / flops
         predict = est.transform if "Embedder" in name else est.predict
         t_predict = best_time(lambda: predict(X), repeats)
         t_transform = best_time(lambda: est.transform(X), repeats)
@@ -272,7 +275,7 @@ def main(argv=None):
             )
             print(notes[-1], file=sys.stderr)
         # Written after every estimator, so an interrupted run keeps its rows.
-        write_results(render(rows, notes, n, input_bytes, rate, repeats, args.epochs),
+        write_results(render(rows, notes, n, input_bytes, rates, repeats, args.epochs),
                       output)
     return 0
 
