@@ -214,7 +214,7 @@ def main(argv=None):
     params = dict(device=args.device)
     if args.batch_size:
         params["batch_size"] = args.batch_size
-    rate = matmul_rate(device)
+    rates = []  # one per estimator, after its epochs: the machine's rate drifts
 
     X, y = load_mfeat(return_X_y=True)
     arrays = split_modalities(X)
@@ -258,7 +258,8 @@ def main(argv=None):
         flops = training_flops_per_epoch(
             est._build_network(est._network_init_).to(device), xs, mask,
             y_t, batch_size)
-        bound_ms = 1e3 * flops / rate
+        rates.append(matmul_rate(device))
+        bound_ms = 1e3 * flops / rates[-1]
         rows.append((Est.__name__, ours_ms, raw_ms, mlp_ms, n_params, width, matched_ms,
                      flops, bound_ms))
 
@@ -272,9 +273,10 @@ def main(argv=None):
         f"threads, torch {torch.__version__}, "
         + (torch.cuda.get_device_name(device) + " (our loop and the raw loop; "
            "MLPClassifier on the CPU)." if device.type == "cuda" else "CPU."),
-        f" fp32 matmul rate measured in this run: {rate / 1e9:.1f} GFLOP/s; bound = "
+        f" fp32 matmul rate measured after each estimator's epochs: "
+        f"{min(rates) / 1e9:.1f}-{max(rates) / 1e9:.1f} GFLOP/s in this run; bound = "
         "the matrix-product FLOPs of forward + backward per epoch (FlopCounterMode, "
-        "train mode) / that rate (optimizer and element-wise work not counted). "
+        "train mode) / the estimator's rate (optimizer and element-wise work not counted). "
         f"Load average at the end {__import__('os').getloadavg()[0]:.2f} (1 min).",
         "",
         "| estimator | parameters | ours ms/epoch | raw PyTorch loop ms/epoch | ours / raw | "
