@@ -627,9 +627,18 @@ SCALINGS = ("robust", "standard")
 SMOOTH_CLIP = 3.0
 
 
-def smooth_clip(values, bound=SMOOTH_CLIP):
-    """``values / sqrt(1 + (values / bound) ** 2)``, elementwise (new array)."""
-    return values / np.sqrt(1.0 + np.square(values / bound))
+def smooth_clip(values, bound=SMOOTH_CLIP, *, out=None, work=None):
+    """``values / sqrt(1 + (values / bound) ** 2)``, elementwise.
+
+    A new array by default; ``out`` (may be ``values``) receives the result
+    and ``work`` (same shape, may be ``out`` but not ``values``) holds the
+    denominator, so that a caller with buffers allocates nothing.
+    """
+    denominator = np.divide(values, bound, out=work)
+    np.square(denominator, out=denominator)
+    np.add(denominator, 1.0, out=denominator)
+    np.sqrt(denominator, out=denominator)
+    return np.divide(values, denominator, out=out)
 
 
 class ModalitySchema:
@@ -791,18 +800,10 @@ class ModalitySchema:
                 np.copyto(part, mean, where=isnan)  # a missing feature
                 np.subtract(part, center, out=part)
                 np.multiply(part, inverse_scale, out=part)  # faster than a divide
-                if clip_any:
-                    # smooth_clip, the same operations in the same order, in
-                    # the buffers (bit-identical to smooth_clip(part)).
-                    np.divide(part, SMOOTH_CLIP, out=buf)
-                    np.square(buf, out=buf)
-                    np.add(buf, 1.0, out=buf)
-                    np.sqrt(buf, out=buf)
-                    if clip_all:
-                        np.divide(part, buf, out=part)
-                    else:
-                        np.divide(part, buf, out=buf)
-                        np.copyto(part, buf, where=clipped)
+                if clip_all:
+                    smooth_clip(part, out=part, work=buf)
+                elif clip_any:
+                    np.copyto(part, smooth_clip(part, out=buf, work=buf), where=clipped)
                 out[start:stop] = part
                 # Checked here, on the block still in cache, not in a
                 # second pass over the whole output.

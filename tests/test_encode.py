@@ -60,3 +60,16 @@ def test_float32_overflow_is_reported():
     big = {"a": np.array([[1e300], [0.0]])}
     with pytest.raises(ValueError, match="too large for float32"):
         schema.encode(big, observation_mask(big))
+
+
+def test_smooth_clip_into_buffers_equals_the_new_array_form():
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((40, 6)) * 10
+    want = values / np.sqrt(1.0 + np.square(values / 3.0))
+    np.testing.assert_array_equal(smooth_clip(values), want)
+    in_place, work = values.copy(), np.empty_like(values)
+    assert smooth_clip(in_place, out=in_place, work=work) is in_place
+    np.testing.assert_array_equal(in_place, want)
+    shared = np.empty_like(values)  # out and work the same buffer
+    np.testing.assert_array_equal(smooth_clip(values, out=shared, work=shared), want)
+    assert np.all(np.abs(want) < 3.0)  # bounded by the clip
