@@ -48,7 +48,7 @@ from sklearn.utils.validation import (
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._data import FittedInput, iter_row_chunks
 from ._docs import Substitution
-from .nn import DEFAULTS, MISSING_STRATEGIES
+from .nn import DEFAULTS, MISSING_STRATEGIES, FusionEnsemble
 from ._net import (
     TRAINING_LOCK,
     TensorBatches,
@@ -68,6 +68,20 @@ PREDICT_BATCH_ROWS = 8192
 # data set held out 4 samples and stopped on a near-constant model). Below it
 # the full ``max_epochs`` schedule is trained on all the data instead.
 MIN_VALIDATION_SAMPLES = 50
+
+
+# ``n_ensemble="auto"`` trains members until they have seen about this many
+# rows in all: a small data set, where one network's variance dominates and a
+# fit takes seconds, gets an ensemble at the cost of one fit on this many
+# rows; from this size on, a single network.
+ENSEMBLE_ROW_BUDGET = 2000
+MAX_AUTO_ENSEMBLE = 4
+
+
+def auto_n_ensemble(n_samples):
+    """Default number of ensemble members: ``ENSEMBLE_ROW_BUDGET // n_samples``
+    in [1, 4] (4 up to 500 samples, 2 for 700-1,000, 1 from 1,000 on)."""
+    return int(np.clip(ENSEMBLE_ROW_BUDGET // max(n_samples, 1), 1, MAX_AUTO_ENSEMBLE))
 
 
 def auto_hidden_dim(n_samples):
@@ -145,6 +159,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     modalities: Mapping | None = None
     hidden_dim: int | str = "auto"
+    n_ensemble: int | str = "auto"
     dropout: float = DEFAULTS["dropout"]
     modality_dropout: float = DEFAULTS["modality_dropout"]
     missing: str = DEFAULTS["missing"]
@@ -166,6 +181,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     _parameter_constraints = {
         "modalities": [Mapping, None],
         "hidden_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "missing": [StrOptions(set(MISSING_STRATEGIES))],
@@ -198,6 +214,10 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # Criterion of the task (``reduction="none"``); ``None`` for no head.
     _criterion = None
     _requires_y = True
+    # How an ensemble combines its members' predictions (see
+    # nn.FusionEnsemble); None: the flavour has no prediction to average,
+    # so it trains one network.
+    _ensemble_average = None
 
     @abstractmethod
     def _prepare_target(self, y):
@@ -219,6 +239,13 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             numerical_embedding=self.numerical_embedding,
             **params,
         )
+
+    def _resolve_n_ensemble(self, n_samples):
+        if self._ensemble_average is None:
+            return 1
+        if self.n_ensemble == "auto":
+            return auto_n_ensemble(n_samples)
+        return int(self.n_ensemble)
 
     def _resolve_hidden_dim(self, n_samples):
         if self.hidden_dim == "auto":
@@ -251,17 +278,34 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         seed = self._base_seed()
         validation, n_validation = self._validation_split(n_samples, target_attrs, seed)
         hidden_dim = self._resolve_hidden_dim(n_samples - n_validation)
-        network_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
-                        "kwargs": self._network_kwargs(hidden_dim)}
-        module, history, _ = self._train(
-            lambda: self._build_network(network_init), schema, arrays, mask, target, weight,
-            seed=seed, epochs=self.max_epochs, validation=validation, cosine_schedule=True,
-        )
+        member_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
+                       "kwargs": self._network_kwargs(hidden_dim)}
+        n_members = self._resolve_n_ensemble(n_samples)
+        members, history = [], None
+        for k in range(n_members):
+            # Member 0 is the single network a fit with n_ensemble=1 trains;
+            # the others differ by their seed (weights, dropout, batch order)
+            # and share the validation rows.
+            module, member_history, _ = self._train(
+                lambda: self._build_network(member_init), schema, arrays, mask, target,
+                weight, seed=(seed + 7919 * k) % np.iinfo(np.int32).max,
+                epochs=self.max_epochs, validation=validation, cosine_schedule=True,
+            )
+            members.append(module)
+            if k == 0:
+                history = member_history
+        if n_members > 1:
+            network_init = {**member_init, "n_members": n_members,
+                            "average": self._ensemble_average}
+            module = self._build_network(network_init, members)
+        else:
+            network_init = member_init
         # Only now, with training done, do the fitted attributes change.
         self.__dict__.pop("_optimizer_state_", None)  # belonged to another network
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs)
         self.hidden_dim_ = hidden_dim
+        self.n_ensemble_ = n_members
         self.early_stopping_ = validation is not None
         self.n_validation_ = n_validation
         return self
@@ -283,8 +327,16 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     @classmethod
-    def _build_network(cls, init):
-        return cls._network(init["modality_dims"], init["n_outputs"], **init["kwargs"])
+    def _build_network(cls, init, members=None):
+        """The network ``init`` describes: one, or a ``FusionEnsemble`` of
+        ``init["n_members"]`` (new ones, or the trained ``members``)."""
+        n_members = init.get("n_members", 1)
+        if n_members == 1:
+            return cls._network(init["modality_dims"], init["n_outputs"], **init["kwargs"])
+        member_init = {k: v for k, v in init.items() if k not in ("n_members", "average")}
+        if members is None:
+            members = [cls._build_network(member_init) for _ in range(n_members)]
+        return FusionEnsemble(members, average=init["average"])
 
     def _train(self, build_network, schema, arrays, mask, target, weight, *, seed, epochs,
                validation, cosine_schedule=False, optimizer_state=None, epochs_before=0):
@@ -438,8 +490,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         ``epochs`` passes, then set the fitted attributes (not before: the
         fitted network stays as it was if the pass fails)."""
         schema = fitted_input.schema
-        network_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
-                        "kwargs": self._network_kwargs(self._stream_hidden_dim())}
+        # A fitted network (an ensemble too) keeps its own description.
+        network_init = (
+            {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
+             "kwargs": self._network_kwargs(self._stream_hidden_dim())}
+            if first else self._network_init_)
         build = ((lambda: self._build_network(network_init)) if first
                  else (lambda: copy.deepcopy(self.module_)))
         state = None if first else getattr(self, "_optimizer_state_", None)
@@ -452,6 +507,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs, first=first, optimizer_state=optimizer_state)
         self.hidden_dim_ = self._stream_hidden_dim()
+        self.n_ensemble_ = network_init.get("n_members", 1)
         self.early_stopping_ = False
         self.n_validation_ = 0
 
@@ -578,6 +634,7 @@ class FusionClassifier(ClassifierMixin, BaseFusion):
         label_smoothing=[Interval(Real, 0, 1, closed="left")],
     )
     _criterion = torch.nn.CrossEntropyLoss
+    _ensemble_average = "probability"
 
     def _criterion_kwargs(self):
         return {"label_smoothing": self.label_smoothing}
@@ -753,6 +810,7 @@ class FusionRegressor(RegressorMixin, BaseFusion):
 
     _parameter_constraints = merge_constraints(BaseFusion)
     _criterion = torch.nn.MSELoss
+    _ensemble_average = "mean"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

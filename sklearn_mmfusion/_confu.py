@@ -17,6 +17,7 @@ from ._base import (
 )
 from ._docs import COMMON_DOCS, Substitution
 from .nn import DEFAULTS, ConFuFusion
+from .nn._ensemble import first_member
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -240,7 +241,8 @@ class ConFuEmbedder(_ConFuParams, FusionEmbedder):
         check_is_fitted(self, "module_")
         group = self._indices(modalities)
         return self._predict_raw(
-            X, lambda module, inputs, mask: module.embed_subset(inputs, mask, group)
+            X, lambda module, inputs, mask: first_member(module).embed_subset(
+                inputs, mask, group)
         )
 
     def retrieval_scores(self, X, query, target, k=(1, 5, 10)):

@@ -25,7 +25,7 @@ from sklearn_mmfusion._discovery import all_fusion_estimators
 
 FUSION = all_fusion_estimators()  # classifiers, regressors and ConFuEmbedder
 # Tiny: 8 hidden units (a multiple of CLARGA's default 4 heads), 2 epochs.
-TINY = dict(hidden_dim=8, max_epochs=2, batch_size=16, random_state=0)
+TINY = dict(hidden_dim=8, n_ensemble=1, max_epochs=2, batch_size=16, random_state=0)
 
 N_SAMPLES = 16
 WIDTHS = {"a": 3, "b": 2}

@@ -6,7 +6,7 @@ from skorch.callbacks import Callback
 from sklearn_mmfusion.datasets import make_multimodal_classification
 
 # Small, fast settings for tests that only need a trained model.
-FAST = dict(hidden_dim=16, max_epochs=15, batch_size=32, random_state=0)
+FAST = dict(hidden_dim=16, n_ensemble=1, max_epochs=15, batch_size=32, random_state=0)
 
 
 def pytest_configure(config):

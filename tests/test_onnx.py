@@ -83,6 +83,21 @@ def test_every_estimator_matches_onnxruntime(Est):
         np.testing.assert_allclose(outputs[0], est.transform(X_new), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("Est", [LateFusionClassifier, GatedFusionRegressor],
+                         ids=lambda c: c.__name__)
+def test_an_ensemble_exports_its_averaged_prediction(Est):
+    X, y = _data()
+    est = Est(**{**FAST, "n_ensemble": 3})
+    est.fit(X, y) if issubclass(Est, FusionClassifier) else est.fit(X, 10.0 * y + 2.5)
+    assert est.n_ensemble_ == 3
+    X_new, _ = _data(n=37, seed=1)
+    outputs = _session(to_onnx(est)).run(None, _feeds(X_new))
+    if issubclass(Est, FusionClassifier):
+        _check_classifier(est, outputs, X_new)
+    else:
+        np.testing.assert_allclose(outputs[0], est.predict(X_new), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("missing", ["zero", "calibrated"])
 @pytest.mark.parametrize("Est", [ConcatFusionClassifier, CLARGAClassifier])
 def test_missing_strategies(Est, missing):

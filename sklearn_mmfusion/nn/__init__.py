@@ -15,6 +15,7 @@ from ._clarga import CLARGAFusion
 from ._concat import ConcatFusion
 from ._confu import ConFuFusion
 from ._defaults import DEFAULTS, GATES, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS
+from ._ensemble import ENSEMBLE_AVERAGES, FusionEnsemble
 from ._encoders import (
     FusionOutput,
     MLPHead,
@@ -34,6 +35,8 @@ __all__ = [
     "ConFuFusion",
     "DEFAULTS",
     "DenseGATLayer",
+    "ENSEMBLE_AVERAGES",
+    "FusionEnsemble",
     "FusionNetwork",
     "FusionOutput",
     "GATES",
