@@ -49,6 +49,7 @@ from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_co
 from ._data import FittedInput, iter_row_chunks
 from ._docs import Substitution
 from .nn import DEFAULTS, MISSING_STRATEGIES, FusionEnsemble
+from .nn._ensemble import first_member
 from ._net import (
     TRAINING_LOCK,
     TensorBatches,
@@ -281,14 +282,15 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         member_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
                        "kwargs": self._network_kwargs(hidden_dim)}
         n_members = self._resolve_n_ensemble(n_samples)
+        dataset = self._training_data(schema, arrays, mask, target, weight)  # once for all
         members, history = [], None
         for k in range(n_members):
             # Member 0 is the single network a fit with n_ensemble=1 trains;
             # the others differ by their seed (weights, dropout, batch order)
             # and share the validation rows.
             module, member_history, _ = self._train(
-                lambda: self._build_network(member_init), schema, arrays, mask, target,
-                weight, seed=(seed + 7919 * k) % np.iinfo(np.int32).max,
+                lambda: self._build_network(member_init), dataset,
+                seed=(seed + 7919 * k) % np.iinfo(np.int32).max,
                 epochs=self.max_epochs, validation=validation, cosine_schedule=True,
             )
             members.append(module)
@@ -338,17 +340,21 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             members = [cls._build_network(member_init) for _ in range(n_members)]
         return FusionEnsemble(members, average=init["average"])
 
-    def _train(self, build_network, schema, arrays, mask, target, weight, *, seed, epochs,
-               validation, cosine_schedule=False, optimizer_state=None, epochs_before=0):
-        """Encode the training data and hand it to the training engine."""
+    def _training_data(self, schema, arrays, mask, target, weight):
+        """The encoded training data on the training device."""
         device = resolve_device(self.device)
         blocks, mask_all = schema.encode(arrays, mask)
-        dataset = TensorBatches(
+        return TensorBatches(
             [as_input_tensor(b, device) for b in blocks],
             torch.from_numpy(mask_all).to(device),
             None if target is None else torch.from_numpy(target).to(device),
             torch.from_numpy(weight).to(device),
         )
+
+    def _train(self, build_network, dataset, *, seed, epochs, validation,
+               cosine_schedule=False, optimizer_state=None, epochs_before=0):
+        """Hand ``dataset`` (see ``_training_data``) to the training engine."""
+        device = resolve_device(self.device)
         return train(
             build_network, dataset, criterion=self._criterion,
             criterion_kwargs=self._criterion_kwargs(), seed=seed, device=device,
@@ -499,7 +505,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                  else (lambda: copy.deepcopy(self.module_)))
         state = None if first else getattr(self, "_optimizer_state_", None)
         module, history, optimizer_state = self._train(
-            build, schema, arrays, mask, target, weight, seed=self._chunk_seed(),
+            build, self._training_data(schema, arrays, mask, target, weight),
+            seed=self._chunk_seed(),
             epochs=epochs, validation=validation,
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),
             epochs_before=0 if first else self.n_iter_,
@@ -1003,7 +1010,8 @@ def _prediction(module, inputs, mask):
 
 
 def _embedding(module, inputs, mask):
-    return module(inputs, mask).embedding
+    # An ensemble's embedding is its first member's: run only that one.
+    return first_member(module)(inputs, mask).embedding
 
 
 def _check_labels(y):

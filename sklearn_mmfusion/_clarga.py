@@ -13,6 +13,7 @@ from ._base import (
 )
 from ._docs import COMMON_DOCS, Substitution, fusion_parameters
 from .nn import DEFAULTS, CLARGAFusion
+from .nn._ensemble import first_member
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -107,7 +108,7 @@ class _CLARGAParams:
 
 
 def _attention(module, inputs, mask):
-    return module(inputs, mask).details["attention"]
+    return first_member(module)(inputs, mask).details["attention"]
 
 
 @Substitution(**_DOCS)

@@ -50,9 +50,10 @@ _FUSION_PARAMETERS = """\
         samples, 2 for 700-1,000, 1 from 1,000 on). ``transform`` and the
         method's own outputs (gates, embeddings) come from the first member,
         which is the network ``n_ensemble=1`` trains; ``history_`` is its
-        history (``callbacks`` run for every member's training). ``partial_fit`` trains one network; a ``warm_start`` fit
-        continues training the fitted ensemble as a whole. Embedders, which
-        have no prediction to average, train one network.
+        history (``callbacks`` run for every member's training).
+        ``partial_fit`` trains one network; a ``warm_start`` fit continues
+        training the fitted ensemble as a whole. Embedders, which have no
+        prediction to average, train one network.
     dropout : float, default=0.1
         Dropout probability inside the network.
 %(modality_dropout)s

@@ -11,6 +11,7 @@ from ._base import (
 )
 from ._docs import COMMON_DOCS, Substitution
 from .nn import DEFAULTS, GATES, GatedFusion
+from .nn._ensemble import first_member
 
 _DOCS = dict(COMMON_DOCS)
 
@@ -65,7 +66,7 @@ class _GatedParams:
 
 
 def _gates(module, inputs, mask):
-    return module(inputs, mask).details["gates"]
+    return first_member(module)(inputs, mask).details["gates"]
 
 
 @Substitution(**_DOCS)

@@ -28,6 +28,8 @@ import warnings
 import numpy as np
 import torch
 
+from .nn._ensemble import first_member
+
 
 __all__ = ["register_skl2onnx_converters", "to_onnx"]
 
@@ -318,7 +320,9 @@ def _build(g, estimator, inputs, outputs, method, opset, out_dtype=np.float64):
     blocks, mask = _encode(g, estimator.schema_, xs)
     kind = "prediction" if method == "predict" else "embedding"
     net_out = g.name("network_out")
-    network = _export_network(estimator.module_, estimator.schema_.widths, kind, opset)
+    # An ensemble's embedding is its first member's: export only that one.
+    module = estimator.module_ if kind == "prediction" else first_member(estimator.module_)
+    network = _export_network(module, estimator.schema_.widths, kind, opset)
     g.inline(network, blocks + [mask], [net_out])
     if method == "transform":
         g.op("Identity", [net_out], outputs[0])

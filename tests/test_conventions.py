@@ -32,7 +32,8 @@ from sklearn_mmfusion.datasets import make_multimodal_classification
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Few epochs: the model must stay imperfect, so that a weighted and an
 # unweighted accuracy differ and the test can tell which one it got.
-QUICK = dict(hidden_dim=8, n_ensemble=1, max_epochs=3, batch_size=32, early_stopping=False, random_state=0)
+QUICK = dict(hidden_dim=8, n_ensemble=1, max_epochs=3, batch_size=32, early_stopping=False,
+             random_state=0)
 
 
 @pytest.fixture(scope="module")
