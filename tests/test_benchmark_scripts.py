@@ -55,3 +55,35 @@ def test_training_speed_fold_fit_table_times_both_on_the_same_fold(benchmarks_on
     assert ratio == pytest.approx(fit_s / hgb_s, rel=0.1, abs=0.02)
     assert f1 > 0.7  # the first modality separates the classes
     assert "40 rows" in "\n".join(lines)  # two thirds of the 60 rows
+
+
+def test_training_speed_resamples_rows_for_the_large_n_goal(benchmarks_on_path):
+    """--n-samples draws rows with replacement and jitters them: the shapes
+    follow n, the labels stay those of the drawn rows, no two rows are equal."""
+    import numpy as np
+    import training_speed
+
+    rng = np.random.default_rng(0)
+    y = np.arange(10) % 3
+    X = {"a": rng.normal(size=(10, 4)), "b": rng.normal(size=(10, 2))}
+    X_big, y_big = training_speed.resample_rows(X, y, 500)
+    assert X_big["a"].shape == (500, 4) and X_big["b"].shape == (500, 2)
+    assert y_big.shape == (500,) and set(y_big) <= set(y)
+    assert len(np.unique(X_big["a"], axis=0)) == 500
+    # Each row stays near the row it was drawn from (1% of a feature's spread).
+    nearest = np.abs(X_big["a"][:, None, :] - X["a"][None]).sum(-1).argmin(1)
+    assert np.array_equal(y[nearest], y_big)
+
+
+def test_training_speed_no_mlp_leaves_the_mlp_cells_empty(benchmarks_on_path, tmp_path):
+    import training_speed
+
+    output = tmp_path / "speed.md"
+    training_speed.main(["--epochs", "2", "--repeats", "1", "--no-fold-fit", "--no-mlp",
+                         "--n-samples", "300", "--output", str(output)])
+    (row,) = [line for line in output.read_text().splitlines()
+              if line.startswith("| ConcatFusionClassifier")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[5] == "-" and cells[6] == "-" and cells[8] == "-"
+    assert float(cells[2]) > 0 and float(cells[3]) > 0
+    assert "300 x 649" in output.read_text()
