@@ -256,7 +256,7 @@ def main(argv=None):
         for rep in range(repeats):  # interleave to share any drift in machine load
             times, est = estimator_epoch_times(Est, X, y, epochs, params)
             ours += times[1:]  # the first epoch pays one-off warm-up costs
-            hidden_dim, batch_size = est.hidden_dim_, est.batch_size
+            hidden_dim, batch_size = est.hidden_dim_, est.batch_size_
             network = est._build_network(est._network_init_)  # same architecture, new weights
             raw += raw_loop_epoch_times(network, xs, mask, y_t, epochs, batch_size, est.lr,
                                         est.weight_decay, rep)[1:]

@@ -85,6 +85,16 @@ def auto_n_ensemble(n_samples):
     return int(np.clip(ENSEMBLE_ROW_BUDGET // max(n_samples, 1), 1, MAX_AUTO_ENSEMBLE))
 
 
+def auto_batch_size(n_samples):
+    """Default batch: the power of two at or below ``n_samples / 128`` in
+    [128, 1024], so an epoch is at least 128 steps (128 up to 32,767 samples,
+    256 from 32,768, 512 from 65,536, 1,024 from 131,072): small and medium
+    data sets keep the small batches they need, large ones stop paying the
+    per-step overhead on 100,000s of rows (the batch grows with n, as in the
+    tabular deep-learning benchmarks, e.g. Gorishniy et al. 2021)."""
+    return int(np.clip(2 ** int(np.log2(max(n_samples, 128) / 128)), 128, 1024))
+
+
 def auto_hidden_dim(n_samples):
     """Default width: the power of two nearest ``3 * sqrt(n_samples)``, in
     [32, 256] (32 for 100 samples, 64 for 400, 128 for 1,000-3,000, 256 from
@@ -167,7 +177,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     numerical_embedding: str | None = None
     scaling: str | None = "robust"
     max_epochs: int = 200
-    batch_size: int = 128
+    batch_size: int | str = "auto"
     lr: float = 1e-3
     weight_decay: float = 1e-4
     early_stopping: bool = True
@@ -189,7 +199,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "numerical_embedding": [StrOptions({"periodic"}), None],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -248,6 +258,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             return auto_n_ensemble(n_samples)
         return int(self.n_ensemble)
 
+    def _resolve_batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return auto_batch_size(n_samples)
+        return int(self.batch_size)
+
     def _resolve_hidden_dim(self, n_samples):
         if self.hidden_dim == "auto":
             return auto_hidden_dim(n_samples)
@@ -279,6 +294,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         seed = self._base_seed()
         validation, n_validation = self._validation_split(n_samples, target_attrs, seed)
         hidden_dim = self._resolve_hidden_dim(n_samples - n_validation)
+        batch_size = self._resolve_batch_size(n_samples - n_validation)
         member_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
                        "kwargs": self._network_kwargs(hidden_dim)}
         n_members = self._resolve_n_ensemble(n_samples)
@@ -290,7 +306,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             # and share the validation rows.
             module, member_history, _ = self._train(
                 lambda: self._build_network(member_init), dataset,
-                seed=(seed + 7919 * k) % np.iinfo(np.int32).max,
+                seed=(seed + 7919 * k) % np.iinfo(np.int32).max, batch_size=batch_size,
                 epochs=self.max_epochs, validation=validation, cosine_schedule=True,
             )
             members.append(module)
@@ -307,6 +323,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs)
         self.hidden_dim_ = hidden_dim
+        self.batch_size_ = batch_size
         self.n_ensemble_ = n_members
         self.early_stopping_ = validation is not None
         self.n_validation_ = n_validation
@@ -351,7 +368,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             torch.from_numpy(weight).to(device),
         )
 
-    def _train(self, build_network, dataset, *, seed, epochs, validation,
+    def _train(self, build_network, dataset, *, seed, batch_size, epochs, validation,
                cosine_schedule=False, optimizer_state=None, epochs_before=0):
         """Hand ``dataset`` (see ``_training_data``) to the training engine."""
         device = resolve_device(self.device)
@@ -359,7 +376,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             build_network, dataset, criterion=self._criterion,
             criterion_kwargs=self._criterion_kwargs(), seed=seed, device=device,
             epochs=epochs, lr=self.lr, weight_decay=self.weight_decay,
-            batch_size=self.batch_size, validation=validation, patience=self.patience,
+            batch_size=batch_size, validation=validation, patience=self.patience,
             cosine_schedule=cosine_schedule, calibrated=self.missing == "calibrated",
             callbacks=self.callbacks, verbose=self.verbose, aux_weight=self._aux_weight(),
             optimizer_state=optimizer_state, epochs_before=epochs_before,
@@ -470,7 +487,8 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._check_target_rows(target, mask.shape[0])
         weight = self._prepare_weight(sample_weight, mask.shape[0], target_attrs)
         self._train_more(fitted_input, arrays, mask, target, weight, n_outputs, target_attrs,
-                         epochs=1, validation=None, first=first)
+                         epochs=1, validation=None, first=first,
+                         batch_size=self._stream_batch_size())
         return self
 
     def _warm_fit(self, X, y, sample_weight):
@@ -483,15 +501,16 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         n_samples = self._check_target_rows(target, mask.shape[0])
         weight = self._prepare_weight(sample_weight, n_samples, target_attrs)
         stratify = target if target is not None and target.dtype == np.int64 else None
-        validation, _ = self._validation_split(
+        validation, n_validation = self._validation_split(
             n_samples, {"_stratify": stratify}, self._chunk_seed())
         self._train_more(self.fitted_input_, arrays, mask, target, weight, n_outputs,
                          target_attrs, epochs=self.max_epochs, validation=validation,
-                         first=False)
+                         first=False,
+                         batch_size=self._resolve_batch_size(n_samples - n_validation))
         return self
 
     def _train_more(self, fitted_input, arrays, mask, target, weight, n_outputs,
-                    target_attrs, *, epochs, validation, first):
+                    target_attrs, *, epochs, validation, first, batch_size):
         """Train a new (``first``) network or a copy of the fitted one for
         ``epochs`` passes, then set the fitted attributes (not before: the
         fitted network stays as it was if the pass fails)."""
@@ -506,7 +525,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         state = None if first else getattr(self, "_optimizer_state_", None)
         module, history, optimizer_state = self._train(
             build, self._training_data(schema, arrays, mask, target, weight),
-            seed=self._chunk_seed(),
+            seed=self._chunk_seed(), batch_size=batch_size,
             epochs=epochs, validation=validation,
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),
             epochs_before=0 if first else self.n_iter_,
@@ -514,6 +533,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs, first=first, optimizer_state=optimizer_state)
         self.hidden_dim_ = self._stream_hidden_dim()
+        self.batch_size_ = batch_size
         self.n_ensemble_ = network_init.get("n_members", 1)
         self.early_stopping_ = False
         self.n_validation_ = 0
@@ -525,6 +545,11 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         if hasattr(self, "hidden_dim_"):
             return self.hidden_dim_
         return 128 if self.hidden_dim == "auto" else int(self.hidden_dim)
+
+    def _stream_batch_size(self):
+        """Batch for incremental training: ``"auto"`` means 128, since the size
+        of a stream is not known from one chunk."""
+        return 128 if self.batch_size == "auto" else int(self.batch_size)
 
     def _chunk_seed(self):
         """A different seed for every pass: one number from ``random_state``

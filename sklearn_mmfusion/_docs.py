@@ -82,8 +82,12 @@ _FUSION_PARAMETERS = """\
         always imputed with the feature's training mean.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
-    batch_size : int, default=128
-        Samples per gradient step.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step. ``"auto"``: 128 up to 32,767 training
+        samples, then the power of two at or below ``n / 128`` up to 1,024
+        (256 from 32,768, 512 from 65,536, 1,024 from 131,072), so that an
+        epoch has at least 128 steps; ``partial_fit`` uses 128. The batch used
+        is ``batch_size_``.
     lr : float, default=1e-3
         Learning rate of AdamW.
     weight_decay : float, default=1e-4
@@ -144,6 +148,8 @@ _FITTED_ATTRIBUTES = """\
         Number of epochs trained.
     hidden_dim_ : int
         Width of the network (``hidden_dim``, or the ``"auto"`` choice).
+    batch_size_ : int
+        Samples per gradient step (``batch_size``, or the ``"auto"`` choice).
     n_ensemble_ : int
         Number of networks averaged (``n_ensemble``, or the ``"auto"`` choice).
     early_stopping_ : bool

@@ -226,6 +226,44 @@ def test_auto_ensemble_size_follows_the_number_of_samples():
     assert sizes == [4, 4, 4, 3, 2, 2, 1, 1]
 
 
+def test_auto_batch_size_follows_the_number_of_samples():
+    from sklearn_mmfusion._base import auto_batch_size
+
+    sizes = [auto_batch_size(n) for n in (1, 40, 1333, 32_767, 32_768, 65_536, 131_071,
+                                          131_072, 10**7)]
+    assert sizes == [128, 128, 128, 128, 256, 512, 512, 1024, 1024]
+
+
+def test_auto_batch_size_reaches_the_training_loop(multimodal_data, monkeypatch):
+    """``batch_size="auto"`` is resolved on the training rows and is the batch
+    the loop steps with (counted per gradient); an int is used as given;
+    ``partial_fit`` takes 128 for "auto"."""
+    import sklearn_mmfusion._base as base
+    from conftest import RecordNonFiniteGradients
+    from sklearn_mmfusion import ConcatFusionClassifier
+
+    X, y = multimodal_data  # 240 rows
+    seen = []
+    monkeypatch.setattr(base, "auto_batch_size", lambda n: seen.append(n) or 32)
+
+    def steps(**params):
+        counter = RecordNonFiniteGradients()
+        est = ConcatFusionClassifier(**{**FAST, "batch_size": "auto", "max_epochs": 1,
+                                        "early_stopping": False,
+                                        "callbacks": [counter], **params})
+        return est, counter
+
+    est, counter = steps()
+    est.fit(X, y)
+    assert est.batch_size_ == 32 and counter.n_batches == 8 and seen == [240]
+    est, counter = steps(batch_size=100)
+    est.fit(X, y)
+    assert est.batch_size_ == 100 and counter.n_batches == 3
+    est, counter = steps()
+    est.partial_fit(X, y, classes=np.unique(y))
+    assert est.batch_size_ == 128 and counter.n_batches == 2
+
+
 ENSEMBLE_CASES = [c for c in ESTIMATORS if c.__name__ in (
     "ConcatFusionClassifier", "GatedFusionClassifier", "ConFuClassifier", "LateFusionRegressor")]
 

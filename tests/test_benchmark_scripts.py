@@ -87,3 +87,21 @@ def test_training_speed_no_mlp_leaves_the_mlp_cells_empty(benchmarks_on_path, tm
     assert cells[5] == "-" and cells[6] == "-" and cells[8] == "-"
     assert float(cells[2]) > 0 and float(cells[3]) > 0
     assert "300 x 649" in output.read_text()
+
+
+def test_batch_size_study_compares_both_batches_on_the_same_rows(benchmarks_on_path, tmp_path):
+    import batch_size
+
+    output = tmp_path / "bs.md"
+    batch_size.main(["--n-train", "300", "--estimators", "LateFusionClassifier",
+                     "--max-epochs", "2", "--output", str(output)])
+    rows = [line for line in output.read_text().splitlines()
+            if line.startswith("| 300 | LateFusionClassifier")]
+    assert len(rows) == 2
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+    assert [c[2] for c in cells] == ["128", "auto"]
+    assert [c[3] for c in cells] == ["128", "128"]  # "auto" is 128 at this size
+    assert all(int(c[4]) == 2 for c in cells)
+    f1_128, f1_auto = float(cells[0][7]), float(cells[1][7])
+    assert float(cells[1][9]) == pytest.approx(f1_auto - f1_128, abs=1e-4)
+    assert "HistGradientBoosting (reference)" in output.read_text()
