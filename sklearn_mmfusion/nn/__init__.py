@@ -17,6 +17,7 @@ from ._confu import ConFuFusion
 from ._defaults import DEFAULTS, GATES, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS
 from ._ensemble import ENSEMBLE_AVERAGES, FusionEnsemble
 from ._encoders import (
+    Dropout,
     FusionOutput,
     MLPHead,
     ModalityDropout,
@@ -35,6 +36,7 @@ __all__ = [
     "ConFuFusion",
     "DEFAULTS",
     "DenseGATLayer",
+    "Dropout",
     "ENSEMBLE_AVERAGES",
     "FusionEnsemble",
     "FusionNetwork",

@@ -9,7 +9,7 @@ from torch import nn
 
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS
-from ._encoders import FusionOutput, masked_mean
+from ._encoders import Dropout, FusionOutput, masked_mean
 from ._gat import DenseGATLayer, masked_softmax
 from ._losses import draw_terms, paired_info_nce
 
@@ -170,7 +170,7 @@ class CLARGAFusion(FusionNetwork):
             + [DenseGATLayer(hidden_dim, hidden_dim, n_heads, concat=False)]
         )
         self.norms = nn.ModuleList(nn.LayerNorm(hidden_dim) for _ in range(n_layers))
-        self.dropout = nn.Dropout(self.dropout_rate)
+        self.dropout = Dropout(self.dropout_rate)
         self.projection = nn.Linear(hidden_dim, hidden_dim)
         # Typed readout: one projection per modality before the masked mean
         # (see the class docstring).

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from ._base import FusionNetwork
-from ._encoders import FusionOutput
+from ._encoders import Dropout, FusionOutput
 
 
 class ConcatFusion(FusionNetwork):
@@ -31,7 +31,7 @@ class ConcatFusion(FusionNetwork):
         self.fuse = nn.Sequential(
             nn.Linear(n_mod * width + n_mod, width),
             nn.GELU(),
-            nn.Dropout(self.dropout_rate),
+            Dropout(self.dropout_rate),
         )
         self.head = self._make_head(width)
 

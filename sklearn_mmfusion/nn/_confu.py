@@ -8,7 +8,7 @@ from torch import nn
 
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS
-from ._encoders import FusionOutput, masked_mean
+from ._encoders import Dropout, FusionOutput, masked_mean
 from ._losses import draw_terms, paired_info_nce, stacked_info_nce
 
 
@@ -17,10 +17,10 @@ def _fusion_mlp(in_dim, hidden_dim, out_dim, dropout):
     return nn.Sequential(
         nn.Linear(in_dim, hidden_dim),
         nn.ReLU(),
-        nn.Dropout(dropout),
+        Dropout(dropout),
         nn.Linear(hidden_dim, out_dim),
         nn.LeakyReLU(0.2),
-        nn.Dropout(dropout),
+        Dropout(dropout),
     )
 
 

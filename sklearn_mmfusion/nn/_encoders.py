@@ -55,6 +55,39 @@ def masked_mean(values, mask):
     return total / weights.sum(1).clamp_min(1.0)
 
 
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` with a cheaper mask on the CPU.
+
+    On the CPU, ``torch.nn.Dropout`` draws one Bernoulli variable per element
+    from the Mersenne Twister, about 6 ns each on the 2-core machine the
+    benchmarks run on: a quarter of a TransformerFusion training step at
+    batch 128. Here one 64-bit draw (``random_`` on an int64 tensor) gives
+    four elements 15 random bits each, and an element is dropped when its bits
+    fall under ``round(p * 2**15)``: the same independent masks, with ``p``
+    rounded to a multiple of ``2**-15``, at about 1/6 of the cost. Kept
+    elements are scaled by ``1 / (1 - p)`` of that rounded ``p``, so the
+    expectation is unchanged. On other devices (their generators are fast)
+    and in eval mode it is ``torch.nn.Dropout``; it has no state, so a
+    network's ``state_dict`` is the same with either.
+    """
+
+    # 15 of each 16-bit lane: the top bit of an int64 ``random_`` draw is 0.
+    LANE_BITS = 15
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0 or x.device.type != "cpu" or self.inplace:
+            return super().forward(x)
+        threshold = int(round(self.p * 2**self.LANE_BITS))
+        if threshold >= 2**self.LANE_BITS:
+            return super().forward(x)
+        n = x.numel()
+        words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()
+        lanes = words.view(torch.int16)[:n].view(x.shape)
+        keep = torch.bitwise_and(lanes, 2**self.LANE_BITS - 1) >= threshold
+        scale = 2**self.LANE_BITS / (2**self.LANE_BITS - threshold)
+        return x * keep.to(x.dtype).mul_(scale)
+
+
 class MLPHead(nn.Sequential):
     """Two-layer MLP from the fused representation to the outputs."""
 
@@ -62,7 +95,7 @@ class MLPHead(nn.Sequential):
         super().__init__(
             nn.Linear(in_dim, hidden_dim),
             nn.GELU(),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(hidden_dim, n_outputs),
         )
 
@@ -199,7 +232,7 @@ class ModalityEncoder(nn.Module):
                 *self._first_layer(d, hidden_dim),
                 nn.LayerNorm(hidden_dim),
                 nn.GELU(),
-                nn.Dropout(dropout),
+                Dropout(dropout),
             )
             for d in self.modality_dims
         )

@@ -5,7 +5,7 @@ from torch import nn
 
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS, GATES
-from ._encoders import FusionOutput
+from ._encoders import Dropout, FusionOutput
 
 
 class GatedFusion(FusionNetwork):
@@ -69,7 +69,7 @@ class GatedFusion(FusionNetwork):
         n_mod, width = self.n_modalities, self.hidden_dim
         self.projections = nn.ModuleList(nn.Linear(width, width) for _ in range(n_mod))
         self.gate_logits = nn.Linear(n_mod * width, n_mod * width)
-        self.dropout = nn.Dropout(self.dropout_rate)
+        self.dropout = Dropout(self.dropout_rate)
         self.head = self._make_head(width, mlp=True)
 
     def fuse_encodings(self, x, mask):

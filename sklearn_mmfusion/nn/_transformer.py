@@ -5,7 +5,7 @@ from torch import nn
 
 from ._base import FusionNetwork
 from ._defaults import DEFAULTS
-from ._encoders import FusionOutput
+from ._encoders import Dropout, FusionOutput
 
 
 class TransformerFusion(FusionNetwork):
@@ -86,6 +86,13 @@ class TransformerFusion(FusionNetwork):
             )
             for _ in range(n_layers)
         )
+        for layer in self.layers:
+            # The layers' own nn.Dropout modules (after attention and in the
+            # feed-forward block) with the package's cheaper CPU mask; the
+            # attention weights' dropout inside MultiheadAttention is a
+            # functional call on (batch, heads, M + 1, M + 1), small.
+            for name in ("dropout", "dropout1", "dropout2"):
+                setattr(layer, name, Dropout(self.dropout_rate))
         # Pre-norm layers leave their output unnormalised: normalise the
         # [CLS] token once at the end.
         self.norm = nn.LayerNorm(width)
