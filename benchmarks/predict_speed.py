@@ -45,23 +45,10 @@ from sklearn_mmfusion._base import PREDICT_BATCH_ROWS
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
-from _results import RESULTS, write_results
+from _results import RESULTS, matmul_rate, write_results
 from predict_memory import PeakRSS, release_free_memory
 
 GB = 1e9
-
-
-def matmul_rate(repeats=10):
-    """Best fp32 FLOP/s of a (4096 x 1024) @ (1024 x 1024) product."""
-    a = torch.randn(4096, 1024)
-    b = torch.randn(1024, 1024)
-    torch.mm(a, b)
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * 4096 * 1024 * 1024 / best
 
 
 def make_data(n_rows, seed=0):

@@ -49,7 +49,7 @@ from sklearn_mmfusion._data import ModalitySchema, observation_mask, split_modal
 from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
-from _results import RESULTS, write_results
+from _results import RESULTS, matmul_rate, write_results
 
 
 
@@ -88,21 +88,6 @@ def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_de
         _synchronize(device)
         times.append(time.perf_counter() - start)
     return times
-
-
-def matmul_rate(device, repeats=10):
-    """Best fp32 FLOP/s of a (4096 x 1024) @ (1024 x 1024) product on ``device``."""
-    a = torch.randn(4096, 1024, device=device)
-    b = torch.randn(1024, 1024, device=device)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        _synchronize(device)
-        start = time.perf_counter()
-        torch.mm(a, b)
-        _synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * 4096 * 1024 * 1024 / best
 
 
 def training_flops_per_epoch(network, xs, mask, y, batch_size, seed=0):

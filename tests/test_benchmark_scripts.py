@@ -105,3 +105,78 @@ def test_batch_size_study_compares_both_batches_on_the_same_rows(benchmarks_on_p
     f1_128, f1_auto = float(cells[0][7]), float(cells[1][7])
     assert float(cells[1][9]) == pytest.approx(f1_auto - f1_128, abs=1e-4)
     assert "HistGradientBoosting (reference)" in output.read_text()
+
+
+def test_step_profile_splits_the_profiled_time_into_its_categories(benchmarks_on_path,
+                                                                    tmp_path):
+    import step_profile
+
+    assert step_profile.category("aten::addmm") == "matrix products"
+    assert step_profile.category("aten::_fused_adamw_") == "optimizer"
+    assert step_profile.category("Optimizer.step#AdamW.step") == "optimizer"
+    assert step_profile.category("aten::cat") == "copies and indexing"
+    assert step_profile.category("aten::gelu") == "element-wise and reductions"
+    assert step_profile.category("autograd::engine::evaluate_function: AddmmBackward0") == (
+        "autograd engine")
+    assert step_profile.category("## forward ##") == "Python and dispatch"
+
+    output = tmp_path / "profile.md"
+    step_profile.main(["--quick", "--estimators", "ConcatFusionClassifier",
+                       "--output", str(output)])
+    rows = [line for line in output.read_text().splitlines()
+            if line.startswith("| ConcatFusionClassifier")]
+    assert len(rows) == 2  # a training step and a predict batch
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        plain_ms, bound_ms = float(cells[1]), float(cells[2])
+        assert 0 < bound_ms < plain_ms
+        assert int(cells[3].rstrip("%")) == round(100 * bound_ms / plain_ms)
+        category_shares = [int(c.rstrip("%")) for c in cells[4:10]]
+        assert abs(sum(category_shares) - 100) <= 3  # rounded shares of one total
+        assert category_shares[0] > 0  # the products are seen
+
+
+def test_real_data_seeds_report_joins_each_seed_to_the_main_cell_baselines(
+        benchmarks_on_path, tmp_path):
+    """Fusion records of two seed runs and the baselines of the main cell
+    (same folds) give one error ratio per seed and their spread."""
+    import json
+
+    import real_data
+
+    config = {"cv": 2, "hapt_cv": 2, "quick": False}
+
+    def records(method, kind, scores):
+        return [{"method": method, "kind": kind, "missing_rate": 0.5, "fold": k,
+                 "macro_f1": s, "accuracy": s, "fit_s": 1.0, "predict_s": 0.1}
+                for k, s in enumerate(scores)]
+
+    main_cells, seed_dir = tmp_path / "cells", tmp_path / "seeds"
+    main_cells.mkdir()
+    seed_dir.mkdir()
+    base = (records("LogisticRegression", "baseline", [0.8, 0.8])
+            + records("HistGradientBoosting", "baseline", [0.7, 0.9])
+            + records("LightGBM", "baseline", [0.9, 0.9])
+            + records("ConcatFusionClassifier", "fusion", [0.1, 0.1]))  # not used
+    (main_cells / "toy_50.json").write_text(json.dumps({"config": config, "records": base}))
+    for seed, (late, concat) in {0: ([0.9, 0.9], [0.85, 0.85]),
+                                  1: ([0.7, 0.7], [0.75, 0.85])}.items():
+        cell = {"config": {**config, "seed": seed},
+                "records": records("LateFusionClassifier", "fusion", late)
+                + records("ConcatFusionClassifier", "fusion", concat)}
+        (seed_dir / f"toy_50_seed{seed}.json").write_text(json.dumps(cell))
+    # A seed cell run with other folds is left out.
+    (seed_dir / "toy_50_seed2.json").write_text(json.dumps(
+        {"config": {**config, "cv": 5, "seed": 2}, "records": []}))
+
+    found = real_data.seed_cells(seed_dir, main_cells, config)
+    assert list(found) == [("toy", 0.5)] and sorted(found["toy", 0.5]) == [0, 1]
+    out = real_data.seeds_report(found, tmp_path / "seeds.md", ["# toy"])
+    text = out.read_text()
+    # Seed 0: Late 0.9 against the better of LR/HGB (0.8): error 0.1 / 0.2.
+    assert "| 0 | LateFusionClassifier (0.9000) | 0.50 (LogisticRegression) | 1.00 (LightGBM)" in text
+    # Seed 1: Concat 0.8 ties LR: ratio 1.00; against LightGBM 0.2 / 0.1.
+    assert "| 1 | ConcatFusionClassifier (0.8000) | 1.00 (LogisticRegression) | 2.00" in text
+    (summary,) = [line for line in text.splitlines() if line.startswith("| toy | 50%")]
+    assert "0.75 ± 0.25 (0.50-1.00)" in summary and "2 of 2" in summary
+    assert "LateFusionClassifier: 0.8000 ± 0.1000" in text
