@@ -91,13 +91,17 @@ def category(name):
 
 def shares(prof, wall_s):
     """Seconds per category from a profile covering ``wall_s`` seconds of
-    wall time; the time no event accounts for is Python and dispatch."""
+    wall time (the time no event accounts for is Python and dispatch), and
+    the number of ``aten`` operator calls."""
     seconds = dict.fromkeys(CATEGORIES, 0.0)
+    n_ops = 0
     for event in prof.key_averages():
         seconds[category(event.key)] += event.self_cpu_time_total / 1e6
+        if event.key.startswith("aten::"):
+            n_ops += event.count
     accounted = sum(seconds.values())
     seconds["Python and dispatch"] += max(wall_s - accounted, 0.0)
-    return seconds
+    return seconds, n_ops
 
 
 def training_step(network, optimizer, xs, mask, y, rows):
@@ -137,7 +141,8 @@ def predict_flops(network, xs, mask):
 
 
 def profile_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, seed=0):
-    """(plain ms/step, profiled seconds per category per step, FLOPs/step)."""
+    """(plain ms/step, profiled seconds per category per step, operator
+    calls per step, FLOPs/step)."""
     torch.manual_seed(seed)
     network.train()
     optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay,
@@ -161,13 +166,15 @@ def profile_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, 
         for rows in batches(steps):
             training_step(network, optimizer, xs, mask, y, rows)
         wall = time.perf_counter() - start
-    per_step = {k: v / steps for k, v in shares(prof, wall).items()}
+    seconds, n_ops = shares(prof, wall)
+    per_step = {k: v / steps for k, v in seconds.items()}
     flops = training_flops(network, xs, mask, y, next(batches(1)))
-    return 1e3 * statistics.median(plain), per_step, flops
+    return 1e3 * statistics.median(plain), per_step, n_ops / steps, flops
 
 
 def profile_predict(network, xs, mask, batch_rows, repeats):
-    """(plain ms/batch, profiled seconds per category per batch, FLOPs/batch)."""
+    """(plain ms/batch, profiled seconds per category per batch, operator
+    calls per batch, FLOPs/batch)."""
     network.eval()
     rows = torch.arange(min(batch_rows, len(mask)))
     bx, bm = [x[rows] for x in xs], mask[rows]
@@ -183,8 +190,10 @@ def profile_predict(network, xs, mask, batch_rows, repeats):
             for _ in range(repeats):
                 network(bx, bm)
             wall = time.perf_counter() - start
-    per_batch = {k: v / repeats for k, v in shares(prof, wall).items()}
-    return 1e3 * statistics.median(plain), per_batch, predict_flops(network, bx, bm)
+    seconds, n_ops = shares(prof, wall)
+    per_batch = {k: v / repeats for k, v in seconds.items()}
+    return (1e3 * statistics.median(plain), per_batch, n_ops / repeats,
+            predict_flops(network, bx, bm))
 
 
 def compiled_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, seed=0):
@@ -219,9 +228,9 @@ def compiled_training(network, xs, mask, y, batch_size, steps, lr, weight_decay,
 def table(rows, unit, rate):
     head = ("| estimator | plain ms/" + unit + " | bound ms/" + unit + " | fraction of bound | "
             + " | ".join(CATEGORIES) + " | products' own rate GFLOP/s (of one large "
-            "product's) |")
-    lines = [head, "|" + "---|" * (5 + len(CATEGORIES))]
-    for name, plain_ms, seconds, flops in rows:
+            "product's) | operators per " + unit + " | plain µs per operator |")
+    lines = [head, "|" + "---|" * (7 + len(CATEGORIES))]
+    for name, plain_ms, seconds, n_ops, flops in rows:
         total = sum(seconds.values())
         bound_ms = 1e3 * flops / rate
         mm = seconds["matrix products"]
@@ -229,7 +238,8 @@ def table(rows, unit, rate):
         lines.append(
             f"| {name} | {plain_ms:.2f} | {bound_ms:.2f} | {bound_ms / plain_ms:.0%} | "
             + " | ".join(f"{seconds[c] / total:.0%}" for c in CATEGORIES)
-            + f" | {own:.0f} ({own * 1e9 / rate:.0%}) |")
+            + f" | {own:.0f} ({own * 1e9 / rate:.0%}) | {n_ops:.0f} | "
+            f"{1e3 * plain_ms / n_ops:.1f} |")
     return lines
 
 
@@ -269,11 +279,10 @@ def main(argv=None):
         est = Est(max_epochs=1, early_stopping=False, n_ensemble=1, random_state=0).fit(X, y)
         network = est._build_network(est._network_init_)
         rates.append(matmul_rate("cpu"))
-        plain, seconds, flops = profile_training(network, xs, mask, y_t, est.batch_size_,
-                                                 steps, est.lr, est.weight_decay)
-        train_rows.append((Est.__name__, plain, seconds, flops))
-        plain, seconds, flops = profile_predict(network, pxs, pmask, 8192, repeats)
-        predict_rows.append((Est.__name__, plain, seconds, flops))
+        train_rows.append((Est.__name__, *profile_training(
+            network, xs, mask, y_t, est.batch_size_, steps, est.lr, est.weight_decay)))
+        predict_rows.append((Est.__name__, *profile_predict(network, pxs, pmask, 8192,
+                                                            repeats)))
         if args.compile and Est.__name__ in ("ConcatFusionClassifier", "ConFuClassifier"):
             compiled_rows.append((Est.__name__, *compiled_training(
                 est._build_network(est._network_init_), xs, mask, y_t, est.batch_size_,

@@ -24,7 +24,9 @@ included) on the training part of one mfeat fold (the first of
 StratifiedKFold(3, shuffle=True, random_state=0), as in real_data.py) next to
 HistGradientBoostingClassifier on the same fold, timed three times
 (first, middle, last) to share the machine's drift; ``--no-fold-fit`` skips
-it. Writes benchmarks/results/training_speed.md (training_speed_cuda.md on a
+it, ``--fold-fit-seeds 0 1 2`` fits each estimator once per seed (early
+stopping's epoch count, and so the fit time, follows the seed), and
+``--fold-fit-only`` writes that table alone (training_speed_fold_fit.md). Writes benchmarks/results/training_speed.md (training_speed_cuda.md on a
 GPU).
 """
 
@@ -107,9 +109,16 @@ def training_flops_per_epoch(network, xs, mask, y, batch_size, seed=0):
     return counter.get_total_flops() * len(y) / len(rows)
 
 
-def fold_fit_table(classes, X, y, device, params=None, hgb_params=None):
+def fold_fit_table(classes, X, y, device, params=None, hgb_params=None, seeds=(0,),
+                   fold_only=False):
     """Fit seconds with every default on one mfeat fold, next to HGB's
-    (``params``, ``hgb_params``: overrides, for the smoke test only)."""
+    (``params``, ``hgb_params``: overrides, for the smoke test only).
+
+    Each estimator is fitted once per seed in ``seeds``: under early stopping
+    the seed moves the number of epochs, and so the fit time, more than any
+    per-step change does. ``fold_only``: the table is the whole output (its
+    own title line).
+    """
     train, test = next(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
     flat = np.hstack([np.asarray(X[name]) for name in X])  # HGB takes one table
 
@@ -129,28 +138,32 @@ def fold_fit_table(classes, X, y, device, params=None, hgb_params=None):
     for i, Est in enumerate(classes):
         if i in (0, middle):
             hgb.append(hgb_fit())
-        print(f"fold fit: {Est.__name__}", file=sys.stderr, flush=True)
-        est = Est(random_state=0, device=device, **(params or {}))
-        seconds, score = timed(est, X)
-        rows.append((Est.__name__, seconds, est.n_iter_, score))
+        for seed in seeds:
+            print(f"fold fit: {Est.__name__}, seed {seed}", file=sys.stderr, flush=True)
+            est = Est(random_state=seed, device=device, **(params or {}))
+            seconds, score = timed(est, X)
+            rows.append((Est.__name__, seed, seconds, est.n_iter_, score))
     hgb.append(hgb_fit())
     hgb_seconds = statistics.median(s for s, _ in hgb)
     lines = [
         "",
+        "# Fit time with the defaults on one mfeat fold, next to HistGradientBoosting"
+        if fold_only else
         "## Fit with the defaults on one mfeat fold, next to HistGradientBoosting",
         "",
         f"Training part of the first StratifiedKFold(3, shuffle=True, random_state=0) fold "
-        f"({len(train)} rows), every default (early stopping on 10% of it); "
+        f"({len(train)} rows), every default (early stopping on 10% of it), "
+        f"random_state {', '.join(map(str, seeds))}; "
         f"HistGradientBoostingClassifier(random_state=0) on the same rows, fitted 3 times "
         f"(first, middle, last: {', '.join(f'{s:.1f}' for s, _ in hgb)} s), median "
         f"{hgb_seconds:.1f} s, macro-F1 {hgb[0][1]:.4f}. Macro-F1 on the fold's "
         f"{len(test)} test rows.",
         "",
-        "| estimator | epochs run | fit s | HGB fit s (median) | fit / HGB | macro-F1 |",
-        "|---|---|---|---|---|---|",
+        "| estimator | seed | epochs run | fit s | HGB fit s (median) | fit / HGB | macro-F1 |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, seconds, epochs, score in rows:
-        lines.append(f"| {name} | {epochs} | {seconds:.3g} | {hgb_seconds:.3g} | "
+    for name, seed, seconds, epochs, score in rows:
+        lines.append(f"| {name} | {seed} | {epochs} | {seconds:.3g} | {hgb_seconds:.3g} | "
                      f"{seconds / hgb_seconds:.2f} | {score:.4f} |")
     return lines
 
@@ -194,6 +207,10 @@ def main(argv=None):
                         help="override the estimators' default batch (128)")
     parser.add_argument("--no-fold-fit", action="store_true",
                         help="skip the fit-with-defaults-on-one-fold table")
+    parser.add_argument("--fold-fit-seeds", type=int, nargs="+", default=[0],
+                        help="fit each estimator on the fold once per seed (default 0)")
+    parser.add_argument("--fold-fit-only", action="store_true",
+                        help="only the fold-fit table (training_speed_fold_fit.md)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's own choice)")
     parser.add_argument("--n-samples", type=int, default=None,
@@ -209,6 +226,19 @@ def main(argv=None):
     output = args.output or str(
         RESULTS / ("training_speed.md" if device.type == "cpu" else "training_speed_cuda.md")
     )
+    classes = all_fusion_estimators("classifier") if args.all else [
+        c for c in all_fusion_estimators("classifier") if c.__name__ == "ConcatFusionClassifier"
+    ]
+    if args.fold_fit_only:
+        X, y = load_mfeat(return_X_y=True)
+        lines = fold_fit_table(classes, X, y, args.device, seeds=args.fold_fit_seeds,
+                               fold_only=True)
+        lines.append(f"\nMachine: {platform.machine()}, {torch.get_num_threads()} torch "
+                     f"threads, torch {torch.__version__}; load average at the end "
+                     f"{__import__('os').getloadavg()[0]:.2f} (1 min).")
+        write_results("\n".join(lines[1:]) + "\n", args.output or str(
+            RESULTS / "training_speed_fold_fit.md"))
+        return 0
     epochs = args.epochs or (5 if args.quick else 20)
     repeats = args.repeats or (1 if args.quick else 3)
     if args.threads:
@@ -230,9 +260,6 @@ def main(argv=None):
     y_t = torch.from_numpy(y).to(device)
     flat = np.hstack(blocks)
 
-    classes = all_fusion_estimators("classifier") if args.all else [
-        c for c in all_fusion_estimators("classifier") if c.__name__ == "ConcatFusionClassifier"
-    ]
     rows = []
     mlp_times = []
     for Est in classes:
@@ -309,7 +336,7 @@ def main(argv=None):
     if not args.no_fold_fit:
         # The epoch table first, in case the fold fits fail or are stopped.
         write_results("\n".join(lines) + "\n", output)
-        lines += fold_fit_table(classes, X, y, args.device)
+        lines += fold_fit_table(classes, X, y, args.device, seeds=args.fold_fit_seeds)
     text = "\n".join(lines) + "\n"
     write_results(text, output)
     return 0

@@ -46,14 +46,18 @@ def test_training_speed_fold_fit_table_times_both_on_the_same_fold(benchmarks_on
     X = ModalityDict(a=rng.normal(size=(60, 3)) + 4 * y[:, None], b=rng.normal(size=(60, 2)))
     lines = training_speed.fold_fit_table([ConcatFusionClassifier], X, y, "cpu",
                                           params={"max_epochs": 20},
-                                          hgb_params={"max_iter": 5})
-    (row,) = [line for line in lines if line.startswith("| ConcatFusionClassifier")]
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    epochs, fit_s, hgb_s, ratio, f1 = (int(cells[1]), *map(float, cells[2:]))
-    assert epochs == 20
-    assert fit_s > 0 and hgb_s > 0
-    assert ratio == pytest.approx(fit_s / hgb_s, rel=0.1, abs=0.02)
-    assert f1 > 0.7  # the first modality separates the classes
+                                          hgb_params={"max_iter": 5}, seeds=(0, 3))
+    rows = [line for line in lines if line.startswith("| ConcatFusionClassifier")]
+    assert len(rows) == 2  # one fit per seed
+    for row, expected_seed in zip(rows, (0, 3)):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        seed, epochs, fit_s, hgb_s, ratio, f1 = (int(cells[1]), int(cells[2]),
+                                                 *map(float, cells[3:]))
+        assert seed == expected_seed
+        assert epochs == 20
+        assert fit_s > 0 and hgb_s > 0
+        assert ratio == pytest.approx(fit_s / hgb_s, rel=0.1, abs=0.02)
+        assert f1 > 0.7  # the first modality separates the classes
     assert "40 rows" in "\n".join(lines)  # two thirds of the 60 rows
 
 
@@ -134,6 +138,9 @@ def test_step_profile_splits_the_profiled_time_into_its_categories(benchmarks_on
         category_shares = [int(c.rstrip("%")) for c in cells[4:10]]
         assert abs(sum(category_shares) - 100) <= 3  # rounded shares of one total
         assert category_shares[0] > 0  # the products are seen
+        n_ops, us_per_op = float(cells[11]), float(cells[12])
+        assert n_ops >= 10  # encoders, head, loss: many operators
+        assert us_per_op == pytest.approx(1e3 * plain_ms / n_ops, rel=0.02, abs=0.1)
 
 
 def test_real_data_seeds_report_joins_each_seed_to_the_main_cell_baselines(
