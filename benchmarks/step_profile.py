@@ -46,6 +46,7 @@ from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
 from _results import RESULTS, matmul_rate, write_results
+from training_speed import training_flops_per_epoch
 
 MATMUL_OPS = {
     "aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addmv", "aten::mv",
@@ -114,19 +115,6 @@ def training_step(network, optimizer, xs, mask, y, rows):
     optimizer.step()
 
 
-def training_flops(network, xs, mask, y, rows):
-    """Matrix-product FLOPs of one step's forward + backward."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        out = network([x[rows] for x in xs], mask[rows])
-        loss = torch.nn.functional.cross_entropy(out.prediction, y[rows])
-        if out.aux_loss is not None:
-            loss = loss + 0.1 * out.aux_loss
-        loss.backward()
-    network.zero_grad(set_to_none=True)
-    return counter.get_total_flops()
-
-
 def predict_flops(network, xs, mask):
     counter = FlopCounterMode(display=False)
     # The attention fast path hides its products from the counter.
@@ -168,7 +156,8 @@ def profile_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, 
         wall = time.perf_counter() - start
     seconds, n_ops = shares(prof, wall)
     per_step = {k: v / steps for k, v in seconds.items()}
-    flops = training_flops(network, xs, mask, y, next(batches(1)))
+    # Counted on one batch of the epoch (train mode); per step here.
+    flops = training_flops_per_epoch(network, xs, mask, y, batch_size) * batch_size / n
     return 1e3 * statistics.median(plain), per_step, n_ops / steps, flops
 
 
