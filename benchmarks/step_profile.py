@@ -1,6 +1,6 @@
 """Where a training step and a predict batch spend their time, per estimator.
 
-    python benchmarks/step_profile.py                   # every fusion classifier
+    python benchmarks/step_profile.py                   # every fusion estimator
     python benchmarks/step_profile.py --quick           # smoke run: few steps
     python benchmarks/step_profile.py --compile         # also try torch.compile
 
@@ -36,6 +36,7 @@ import statistics
 import sys
 import time
 
+import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
@@ -105,13 +106,31 @@ def shares(prof, wall_s):
     return seconds, n_ops
 
 
-def training_step(network, optimizer, xs, mask, y, rows):
-    out = network([x[rows] for x in xs], mask[rows])
-    loss = torch.nn.functional.cross_entropy(out.prediction, y[rows])
-    if out.aux_loss is not None:
-        loss = loss + 0.1 * out.aux_loss
+class TaskLoss:
+    """The training loss of a batch ``rows``: cross-entropy on the class
+    (classifiers) or squared error on the standardised target (regressors),
+    plus 0.1 x the network's auxiliary loss, which is the whole loss of the
+    self-supervised embedder."""
+
+    def __init__(self, kind, y_class, y_value):
+        self.kind, self.y_class, self.y_value = kind, y_class, y_value
+
+    def __call__(self, out, rows):
+        loss = None
+        if self.kind == "classifier":
+            loss = torch.nn.functional.cross_entropy(out.prediction, self.y_class[rows])
+        elif self.kind == "regressor":
+            loss = torch.nn.functional.mse_loss(out.prediction, self.y_value[rows])
+        if out.aux_loss is not None:
+            aux = 0.1 * out.aux_loss
+            loss = aux if loss is None else loss + aux
+        return loss
+
+
+def training_step(network, optimizer, xs, mask, loss, rows):
+    value = loss(network([x[rows] for x in xs], mask[rows]), rows)
     optimizer.zero_grad()
-    loss.backward()
+    value.backward()
     optimizer.step()
 
 
@@ -128,7 +147,7 @@ def predict_flops(network, xs, mask):
     return counter.get_total_flops()
 
 
-def profile_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, seed=0):
+def profile_training(network, xs, mask, loss, batch_size, steps, lr, weight_decay, seed=0):
     """(plain ms/step, profiled seconds per category per step, operator
     calls per step, FLOPs/step)."""
     torch.manual_seed(seed)
@@ -136,28 +155,29 @@ def profile_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, 
     optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay,
                                   fused=fused_adamw_supported(mask.device))
     generator = torch.Generator().manual_seed(seed)
-    n = len(y)
+    n = len(mask)
 
     def batches(count):
         for _ in range(count):
             yield torch.randperm(n, generator=generator)[:batch_size]
 
     for rows in batches(5):  # warm-up: allocator, one-off imports
-        training_step(network, optimizer, xs, mask, y, rows)
+        training_step(network, optimizer, xs, mask, loss, rows)
     plain = []
     for rows in batches(steps):
         start = time.perf_counter()
-        training_step(network, optimizer, xs, mask, y, rows)
+        training_step(network, optimizer, xs, mask, loss, rows)
         plain.append(time.perf_counter() - start)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         start = time.perf_counter()
         for rows in batches(steps):
-            training_step(network, optimizer, xs, mask, y, rows)
+            training_step(network, optimizer, xs, mask, loss, rows)
         wall = time.perf_counter() - start
     seconds, n_ops = shares(prof, wall)
     per_step = {k: v / steps for k, v in seconds.items()}
     # Counted on one batch of the epoch (train mode); per step here.
-    flops = training_flops_per_epoch(network, xs, mask, y, batch_size) * batch_size / n
+    flops = training_flops_per_epoch(network, xs, mask, mask, batch_size,
+                                     loss=loss) * batch_size / n
     return 1e3 * statistics.median(plain), per_step, n_ops / steps, flops
 
 
@@ -185,7 +205,8 @@ def profile_predict(network, xs, mask, batch_rows, repeats):
             predict_flops(network, bx, bm))
 
 
-def compiled_training(network, xs, mask, y, batch_size, steps, lr, weight_decay, seed=0):
+def compiled_training(network, xs, mask, loss, batch_size, steps, lr, weight_decay,
+                      seed=0):
     """(compile seconds, ms/step compiled, ms/step eager) of the training step,
     alternated in the same process."""
     import copy
@@ -198,17 +219,17 @@ def compiled_training(network, xs, mask, y, batch_size, steps, lr, weight_decay,
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay,
                                       fused=fused_adamw_supported(mask.device))
         generator = torch.Generator().manual_seed(seed)
-        n = len(y)
+        n = len(mask)
         start = time.perf_counter()
         for _ in range(3):  # compilation happens in the first steps
-            training_step(model, optimizer, xs, mask, y,
+            training_step(model, optimizer, xs, mask, loss,
                           torch.randperm(n, generator=generator)[:batch_size])
         first = time.perf_counter() - start
         times = []
         for _ in range(steps):
             rows = torch.randperm(n, generator=generator)[:batch_size]
             begin = time.perf_counter()
-            training_step(model, optimizer, xs, mask, y, rows)
+            training_step(model, optimizer, xs, mask, loss, rows)
             times.append(time.perf_counter() - begin)
         results[name] = (first, 1e3 * statistics.median(times))
     return results["compiled"][0], results["compiled"][1], results["eager"][1]
@@ -253,37 +274,45 @@ def main(argv=None):
     blocks, _ = ModalitySchema(arrays, mask_np).encode(arrays, mask_np)
     xs = [torch.from_numpy(b) for b in blocks]
     mask = torch.from_numpy(mask_np)
-    y_t = torch.from_numpy(y)
+    y_class = torch.from_numpy(y)
+    # Regressors learn the digit as a number, standardised (as their fit does).
+    y_value = torch.from_numpy(((y - y.mean()) / y.std()).astype(np.float32)[:, None])
     # Predict batches of 8192 rows (the estimators' PREDICT_BATCH_ROWS): mfeat tiled.
     reps = -(-8192 // len(y))
     pxs = [x.repeat(reps, 1)[:8192] for x in xs]
     pmask = mask.repeat(reps, 1)[:8192]
 
-    classes = [c for c in all_fusion_estimators("classifier")
+    kinds = {Est: kind for kind in ("classifier", "regressor", "embedder")
+             for Est in all_fusion_estimators(kind)}
+    classes = [c for c in sorted(kinds, key=lambda c: c.__name__)
                if not args.estimators or c.__name__ in args.estimators]
     train_rows, predict_rows, compiled_rows, rates = [], [], [], []
     for Est in classes:
         print(f"profile: {Est.__name__}", file=sys.stderr, flush=True)
         # One epoch fixes the defaults' resolved width, batch and network.
-        est = Est(max_epochs=1, early_stopping=False, n_ensemble=1, random_state=0).fit(X, y)
+        est = Est(max_epochs=1, early_stopping=False, n_ensemble=1, random_state=0)
+        est.fit(X, y.astype(np.float64) if kinds[Est] == "regressor" else y)
         network = est._build_network(est._network_init_)
+        loss = TaskLoss(kinds[Est], y_class, y_value)
         rates.append(matmul_rate("cpu"))
         train_rows.append((Est.__name__, *profile_training(
-            network, xs, mask, y_t, est.batch_size_, steps, est.lr, est.weight_decay)))
+            network, xs, mask, loss, est.batch_size_, steps, est.lr, est.weight_decay)))
         predict_rows.append((Est.__name__, *profile_predict(network, pxs, pmask, 8192,
                                                             repeats)))
         if args.compile and Est.__name__ in ("ConcatFusionClassifier", "ConFuClassifier"):
             compiled_rows.append((Est.__name__, *compiled_training(
-                est._build_network(est._network_init_), xs, mask, y_t, est.batch_size_,
+                est._build_network(est._network_init_), xs, mask, loss, est.batch_size_,
                 steps, est.lr, est.weight_decay)))
     rate = statistics.median(rates)
     lines = [
         "# Where the time goes: a training step and a predict batch, per estimator",
         "",
         f"mfeat ({len(y)} x {sum(b.shape[1] for b in blocks)}, 6 modalities), every "
-        f"fusion classifier's default network (hidden_dim={est.hidden_dim_}, "
+        f"fusion estimator's default network (hidden_dim={est.hidden_dim_}, "
         f"batch_size={est.batch_size_}); {steps} training steps (a hand-written loop: "
-        f"index, forward, cross-entropy + 0.1 x auxiliary loss, backward, fused AdamW) and "
+        "index, forward, cross-entropy for the classifiers or squared error on the "
+        "standardised digit for the regressors, + 0.1 x auxiliary loss, which is the "
+        f"embedder's whole loss; backward, fused AdamW) and "
         f"{repeats} predict batches of 8192 rows (eval, inference_mode), each timed "
         "plainly (median) and then under torch.profiler (CPU). Shares are of the profiled "
         "time. fp32 matmul rate of one 4096x1024x1024 product, measured before each "

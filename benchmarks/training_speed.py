@@ -92,19 +92,26 @@ def raw_loop_epoch_times(network, xs, mask, y, epochs, batch_size, lr, weight_de
     return times
 
 
-def training_flops_per_epoch(network, xs, mask, y, batch_size, seed=0):
+def training_flops_per_epoch(network, xs, mask, y, batch_size, seed=0, loss=None):
     """Matrix-product FLOPs of forward + backward over one epoch (train mode),
-    counted by FlopCounterMode on one batch and scaled to the epoch."""
+    counted by FlopCounterMode on one batch and scaled to the epoch.
+
+    ``loss(out, rows)``: the training loss of the batch ``rows``; by default
+    cross-entropy on ``y`` plus 0.1 x the network's auxiliary loss.
+    """
     torch.manual_seed(seed)
     network.train()
     rows = torch.randperm(len(y))[:batch_size].to(mask.device)
     counter = FlopCounterMode(display=False)
     with counter:
         out = network([x[rows] for x in xs], mask[rows])
-        loss = torch.nn.functional.cross_entropy(out.prediction, y[rows])
-        if out.aux_loss is not None:
-            loss = loss + 0.1 * out.aux_loss
-        loss.backward()
+        if loss is None:
+            value = torch.nn.functional.cross_entropy(out.prediction, y[rows])
+            if out.aux_loss is not None:
+                value = value + 0.1 * out.aux_loss
+        else:
+            value = loss(out, rows)
+        value.backward()
     network.zero_grad(set_to_none=True)
     return counter.get_total_flops() * len(y) / len(rows)
 
