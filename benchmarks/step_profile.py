@@ -39,7 +39,6 @@ import time
 import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
-from torch.utils.flop_counter import FlopCounterMode
 
 from sklearn_mmfusion._base import fused_adamw_supported
 from sklearn_mmfusion._data import ModalitySchema, observation_mask, split_modalities
@@ -47,6 +46,7 @@ from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.datasets import load_mfeat
 
 from _results import RESULTS, matmul_rate, write_results
+from predict_speed import forward_flops
 from training_speed import training_flops_per_epoch
 
 MATMUL_OPS = {
@@ -134,19 +134,6 @@ def training_step(network, optimizer, xs, mask, loss, rows):
     optimizer.step()
 
 
-def predict_flops(network, xs, mask):
-    counter = FlopCounterMode(display=False)
-    # The attention fast path hides its products from the counter.
-    fast_path = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with torch.inference_mode(), counter:
-            network(xs, mask)
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fast_path)
-    return counter.get_total_flops()
-
-
 def profile_training(network, xs, mask, loss, batch_size, steps, lr, weight_decay, seed=0):
     """(plain ms/step, profiled seconds per category per step, operator
     calls per step, FLOPs/step)."""
@@ -176,7 +163,7 @@ def profile_training(network, xs, mask, loss, batch_size, steps, lr, weight_deca
     seconds, n_ops = shares(prof, wall)
     per_step = {k: v / steps for k, v in seconds.items()}
     # Counted on one batch of the epoch (train mode); per step here.
-    flops = training_flops_per_epoch(network, xs, mask, mask, batch_size,
+    flops = training_flops_per_epoch(network, xs, mask, loss.y_class, batch_size,
                                      loss=loss) * batch_size / n
     return 1e3 * statistics.median(plain), per_step, n_ops / steps, flops
 
@@ -202,7 +189,7 @@ def profile_predict(network, xs, mask, batch_rows, repeats):
     seconds, n_ops = shares(prof, wall)
     per_batch = {k: v / repeats for k, v in seconds.items()}
     return (1e3 * statistics.median(plain), per_batch, n_ops / repeats,
-            predict_flops(network, bx, bm))
+            forward_flops(network, bx, bm))
 
 
 def compiled_training(network, xs, mask, loss, batch_size, steps, lr, weight_decay,
