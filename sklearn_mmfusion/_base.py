@@ -304,10 +304,10 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             # Member 0 is the single network a fit with n_ensemble=1 trains;
             # the others differ by their seed (weights, dropout, batch order)
             # and share the validation rows.
-            module, member_history, _ = self._train(
+            module, member_history = self._train_member(
                 lambda: self._build_network(member_init), dataset,
                 seed=(seed + 7919 * k) % np.iinfo(np.int32).max, batch_size=batch_size,
-                epochs=self.max_epochs, validation=validation, cosine_schedule=True,
+                validation=validation,
             )
             members.append(module)
             if k == 0:
@@ -367,6 +367,37 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             None if target is None else torch.from_numpy(target).to(device),
             torch.from_numpy(weight).to(device),
         )
+
+    def _train_member(self, build_network, dataset, *, seed, batch_size, validation):
+        """Train one network as ``fit`` does: ``(module, history)``.
+
+        Without a validation split: ``max_epochs`` on all the rows, the
+        learning rate decaying on a cosine to 1%. With one: early stopping at
+        a constant learning rate on the training rows, the best weights
+        restored, then ``patience`` more epochs on all the rows (the held-out
+        ones too) with the rate decaying on a cosine to 1%. Early stopping
+        alone stops where the loss stalls at the full rate (epoch 30-70 of a
+        200-epoch cosine that has barely decayed) and never sees the held-out
+        tenth; the anneal gains both, at ``patience`` epochs' cost.
+        """
+        if validation is None:
+            module, history, _ = self._train(
+                build_network, dataset, seed=seed, batch_size=batch_size,
+                epochs=self.max_epochs, validation=None, cosine_schedule=True)
+            return module, [{**epoch, "phase": "schedule"} for epoch in history]
+        anneal_epochs = min(self.patience, self.max_epochs // 2)
+        module, history, optimizer_state = self._train(
+            build_network, dataset, seed=seed, batch_size=batch_size,
+            epochs=self.max_epochs - anneal_epochs, validation=validation)
+        history = [{**epoch, "phase": "early_stopping"} for epoch in history]
+        if anneal_epochs == 0:
+            return module, history
+        trained = module.train()
+        module, anneal_history, _ = self._train(
+            lambda: trained, dataset, seed=seed + 1, batch_size=batch_size,
+            epochs=anneal_epochs, validation=None, cosine_schedule=True,
+            optimizer_state=optimizer_state, epochs_before=len(history))
+        return module, history + [{**epoch, "phase": "anneal"} for epoch in anneal_history]
 
     def _train(self, build_network, dataset, *, seed, batch_size, epochs, validation,
                cosine_schedule=False, optimizer_state=None, epochs_before=0):

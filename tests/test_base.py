@@ -108,23 +108,33 @@ def test_string_labels_and_class_weight(Est, multimodal_data):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-def test_early_stopping_and_history(Est, multimodal_data):
+def test_early_stopping_then_anneal_and_history(Est, multimodal_data):
     X, y = multimodal_data
     y = _target(Est, X, y)
     # 25% of 240 samples: 60 held out, enough for early stopping (>= 50).
     est = Est(hidden_dim=16, max_epochs=200, patience=3, lr=1e-2, validation_fraction=0.25,
               random_state=0).fit(X, y)
     assert est.early_stopping_ and est.n_validation_ == 60
-    assert est.n_iter_ < 200
-    valid = est.history_[:, "valid_loss"]
-    assert len(valid) == est.n_iter_
-    # The restored weights are those of the best epoch: refitting for exactly
-    # that many epochs without early stopping is not what we compare; instead
-    # check the best epoch is at least `patience` epochs before the end.
-    assert int(np.argmin(valid)) <= est.n_iter_ - 1 - 3
+    phases = est.history_[:, "phase"]
+    assert len(phases) == est.n_iter_ < 200
+    # Early stopping first, then exactly `patience` anneal epochs.
+    n_stop = phases.count("early_stopping")
+    assert phases == ["early_stopping"] * n_stop + ["anneal"] * 3
+    valid = est.history_[:n_stop, "valid_loss"]
+    # Early stopping stopped because the loss had not improved for `patience`
+    # epochs: its best epoch lies at least that far before its last.
+    assert int(np.argmin(valid)) <= n_stop - 1 - 3
+    # The anneal trains on all rows (no validation loss) at a learning rate
+    # that starts at the initial one and decays on a cosine, epoch by epoch
+    # (toward 1% of it: 3 epochs give 100%, 75% and 26%).
+    anneal = est.history_[n_stop:]
+    assert all("valid_loss" not in epoch for epoch in anneal)
+    lrs = [epoch["event_lr"] for epoch in anneal]
+    assert lrs[0] == pytest.approx(1e-2) and lrs[1] < lrs[0] and lrs[2] < 0.3 * lrs[0]
     est_no = Est(**{**FAST, "early_stopping": False}).fit(X, y)
     assert est_no.n_iter_ == FAST["max_epochs"]
     assert "valid_loss" not in est_no.history_[-1]
+    assert set(est_no.history_[:, "phase"]) == {"schedule"}
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
