@@ -519,13 +519,15 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         weight = self._prepare_weight(sample_weight, mask.shape[0], target_attrs)
         self._train_more(fitted_input, arrays, mask, target, weight, n_outputs, target_attrs,
                          epochs=1, validation=None, first=first,
-                         batch_size=self._stream_batch_size())
+                         batch_size=self._stream_batch_size(), phase="partial_fit")
         return self
 
     def _warm_fit(self, X, y, sample_weight):
         """``fit`` with ``warm_start=True`` on a fitted estimator: more epochs
         of the fitted network (same schema, classes and optimizer state) on
-        ``X``, with early stopping as in ``fit``."""
+        ``X``, with early stopping as in ``fit`` but at the current learning
+        rate and without the anneal: the continued network keeps its
+        optimizer's state."""
         self._check_fit_arguments(y)
         arrays, mask = self._split_input(X)
         target, n_outputs, target_attrs = self._partial_target(y, None, False)
@@ -536,12 +538,12 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             n_samples, {"_stratify": stratify}, self._chunk_seed())
         self._train_more(self.fitted_input_, arrays, mask, target, weight, n_outputs,
                          target_attrs, epochs=self.max_epochs, validation=validation,
-                         first=False,
+                         first=False, phase="warm_start",
                          batch_size=self._resolve_batch_size(n_samples - n_validation))
         return self
 
     def _train_more(self, fitted_input, arrays, mask, target, weight, n_outputs,
-                    target_attrs, *, epochs, validation, first, batch_size):
+                    target_attrs, *, epochs, validation, first, batch_size, phase):
         """Train a new (``first``) network or a copy of the fitted one for
         ``epochs`` passes, then set the fitted attributes (not before: the
         fitted network stays as it was if the pass fails)."""
@@ -561,6 +563,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),
             epochs_before=0 if first else self.n_iter_,
         )
+        history = [{**epoch, "phase": phase} for epoch in history]
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs, first=first, optimizer_state=optimizer_state)
         self.hidden_dim_ = self._stream_hidden_dim()

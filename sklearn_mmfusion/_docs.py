@@ -98,7 +98,7 @@ _FUSION_PARAMETERS = """\
         loss has not improved for ``patience`` epochs, restore the best
         weights, then anneal: ``patience`` more epochs on all the training
         data (the held-out rows included), the learning rate decaying on a
-        cosine to 1%% of ``lr``. Only when the held-out set has at least 50
+        cosine toward 1%% of ``lr``. Only when the held-out set has at least 50
         samples: on fewer, its loss is noise, so the whole ``max_epochs``
         schedule (cosine decay over ``max_epochs``) is trained on all the
         data instead (``early_stopping_`` and ``n_validation_`` say which
@@ -125,8 +125,9 @@ _FUSION_PARAMETERS = """\
         As in scikit-learn: when True, ``fit`` on a fitted estimator goes on
         training its network (with its modalities, scaling statistics,
         classes or target scaling, and AdamW state) for up to ``max_epochs``
-        more epochs on the new ``X``, with early stopping as usual, instead
-        of starting from new weights. ``partial_fit`` always continues."""
+        more epochs on the new ``X``, with early stopping (at the current
+        learning rate, without the anneal of a first ``fit``), instead of
+        starting from new weights. ``partial_fit`` always continues."""
 
 _CLASSIFIER_PARAMETERS = """\
     class_weight : dict, "balanced" or None, default=None
@@ -148,8 +149,12 @@ _FITTED_ATTRIBUTES = """\
     module_ : torch.nn.Module
         The trained fusion network (see :mod:`sklearn_mmfusion.nn`).
     history_ : skorch.history.History
-        Per-epoch ``train_loss``, ``valid_loss`` (with early stopping) and
-        durations; e.g. ``history_[:, "train_loss"]``.
+        Per epoch: ``train_loss``, ``valid_loss`` (early stopping epochs
+        only), ``event_lr`` (scheduled epochs), the duration, and ``phase``:
+        ``"schedule"`` (no early stopping), ``"early_stopping"`` then
+        ``"anneal"``, or ``"partial_fit"`` / ``"warm_start"``; e.g.
+        ``history_[:, "train_loss"]``. ``history_[:, key]`` lists only the
+        epochs that have ``key``.
     n_iter_ : int
         Number of epochs trained.
     hidden_dim_ : int

@@ -349,7 +349,8 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
     """
     engine_callbacks = [("stop_on_divergence", StopOnDivergence())]
     if cosine_schedule:
-        # The last epochs of a run without early stopping take small steps.
+        # The last epochs of a run take small steps (fit's whole run without
+        # early stopping, or its anneal after early stopping).
         engine_callbacks.append(("lr_schedule", LRScheduler(
             policy=torch.optim.lr_scheduler.CosineAnnealingLR,
             T_max=epochs, eta_min=lr * 0.01,

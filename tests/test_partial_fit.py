@@ -56,6 +56,7 @@ def test_each_call_is_one_pass_over_its_chunk(Est, data):
         chunk_call(est, X, target, rows, first=i == 0)
         assert est.n_iter_ == i + 1 and len(est.history_) == i + 1
     assert [h["epoch"] for h in est.history_] == [1, 2, 3]
+    assert est.history_[:, "phase"] == ["partial_fit"] * 3
     assert est.modalities_ == ["m0", "m1", "m2"]
     out = est.predict(X[:7]) if hasattr(est, "predict") else est.transform(X[:7])
     assert out.shape[0] == 7
@@ -180,6 +181,10 @@ def test_warm_start_continues_and_cold_fit_restarts(data):
     # With early stopping on, the continuation holds data out like fit does.
     stopped = copy.deepcopy(cold).set_params(warm_start=True, early_stopping=True).fit(X, y)
     assert "valid_loss" in stopped.history_[-1]
+    # Every epoch says how it was trained: the first fit, then the warm one.
+    phases = stopped.history_[:, "phase"]
+    assert len(phases) == stopped.n_iter_
+    assert phases[:4] == ["schedule"] * 4 and set(phases[4:]) == {"warm_start"}
     # A warm fit on another width is refused, as at predict time.
     with pytest.raises(ValueError, match="modality 'm0'"):
         copy.deepcopy(cold).set_params(warm_start=True).fit(
