@@ -121,5 +121,6 @@ print("modalities_:", gated.modalities_)
 print("predict_proba:", gated.predict_proba(X_test[:2]).round(3))
 print("transform:", gated.transform(X_test).shape)
 print("epochs trained:", gated.n_iter_)
-print("training phases:", dict(zip(*np.unique(gated.history_[:, "phase"], return_counts=True))))
+phases = gated.history_[:, "phase"]
+print("epochs per phase:", {phase: phases.count(phase) for phase in dict.fromkeys(phases)})
 print("best validation loss:", round(min(gated.history_[:, "valid_loss"]), 4))
