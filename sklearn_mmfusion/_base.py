@@ -79,6 +79,12 @@ ENSEMBLE_ROW_BUDGET = 2000
 MAX_AUTO_ENSEMBLE = 4
 
 
+def _with_phase(history, phase):
+    """The epochs of ``history``, each marked with the training ``phase`` it
+    ran in (what ``history_[:, "phase"]`` reads)."""
+    return [{**epoch, "phase": phase} for epoch in history]
+
+
 def auto_n_ensemble(n_samples):
     """Default number of ensemble members: ``ENSEMBLE_ROW_BUDGET // n_samples``
     in [1, 4] (4 up to 500 samples, 2 for 700-1,000, 1 from 1,000 on)."""
@@ -372,10 +378,10 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         """Train one network as ``fit`` does: ``(module, history)``.
 
         Without a validation split: ``max_epochs`` on all the rows, the
-        learning rate decaying on a cosine to 1%. With one: early stopping at
-        a constant learning rate on the training rows, the best weights
+        learning rate decaying on a cosine toward 1%. With one: early stopping
+        at a constant learning rate on the training rows, the best weights
         restored, then ``patience`` more epochs on all the rows (the held-out
-        ones too) with the rate decaying on a cosine to 1%. Early stopping
+        ones too) with the rate decaying on a cosine toward 1%. Early stopping
         alone stops where the loss stalls at the full rate (epoch 30-70 of a
         200-epoch cosine that has barely decayed) and never sees the held-out
         tenth; the anneal gains both, at ``patience`` epochs' cost.
@@ -384,12 +390,12 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             module, history, _ = self._train(
                 build_network, dataset, seed=seed, batch_size=batch_size,
                 epochs=self.max_epochs, validation=None, cosine_schedule=True)
-            return module, [{**epoch, "phase": "schedule"} for epoch in history]
+            return module, _with_phase(history, "schedule")
         anneal_epochs = min(self.patience, self.max_epochs // 2)
         module, history, optimizer_state = self._train(
             build_network, dataset, seed=seed, batch_size=batch_size,
             epochs=self.max_epochs - anneal_epochs, validation=validation)
-        history = [{**epoch, "phase": "early_stopping"} for epoch in history]
+        history = _with_phase(history, "early_stopping")
         if anneal_epochs == 0:
             return module, history
         trained = module.train()
@@ -397,7 +403,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             lambda: trained, dataset, seed=seed + 1, batch_size=batch_size,
             epochs=anneal_epochs, validation=None, cosine_schedule=True,
             optimizer_state=optimizer_state, epochs_before=len(history))
-        return module, history + [{**epoch, "phase": "anneal"} for epoch in anneal_history]
+        return module, history + _with_phase(anneal_history, "anneal")
 
     def _train(self, build_network, dataset, *, seed, batch_size, epochs, validation,
                cosine_schedule=False, optimizer_state=None, epochs_before=0):
@@ -563,7 +569,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),
             epochs_before=0 if first else self.n_iter_,
         )
-        history = [{**epoch, "phase": phase} for epoch in history]
+        history = _with_phase(history, phase)
         self._set_fitted(fitted_input, arrays, mask, module, network_init, history,
                          target_attrs, first=first, optimizer_state=optimizer_state)
         self.hidden_dim_ = self._stream_hidden_dim()
