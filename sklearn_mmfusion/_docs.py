@@ -120,7 +120,15 @@ _FUSION_PARAMETERS = """\
     verbose : int, default=0
         Print skorch's per-epoch log when positive.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training.
+        Extra skorch callbacks run during training, in every phase and for
+        every ensemble member. Scoring callbacks work on the network's own
+        targets: ``EpochScoring("accuracy")`` compares class codes (indices
+        into ``classes_``), a regressor's scores read the standardised
+        target. Validation scores are recorded only in epochs with a
+        held-out set (the ``"early_stopping"`` phase); a callback that needs
+        one in every epoch (skorch's ``EarlyStopping``, ``Checkpoint`` on a
+        validation score) fails in the others: use ``early_stopping`` and
+        ``patience`` instead.
     warm_start : bool, default=False
         As in scikit-learn: when True, ``fit`` on a fitted estimator goes on
         training its network (with its modalities, scaling statistics,

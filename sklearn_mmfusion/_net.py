@@ -267,6 +267,28 @@ class FusionNet(NeuralNet):
             return self.module_(x["inputs"], x["mask"], with_aux_loss=True)
         return self.module_(x["inputs"], x["mask"])
 
+    # The callbacks see each batch's ``y_pred`` as the prediction tensor, not
+    # the FusionOutput: skorch's scoring callbacks cache it and move it with
+    # ``to_device``, which rebuilds a tuple from its items alone (a NamedTuple
+    # with required fields cannot be), then score it through ``predict``.
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        return {**step, "y_pred": _scored_output(step["y_pred"])}
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        return {**step, "y_pred": _scored_output(step["y_pred"])}
+
+    def predict(self, X):
+        """Class codes (argmax of the probabilities) for a classification
+        network; what :meth:`predict_proba` gives otherwise. Used by skorch's
+        scoring callbacks (e.g. ``EpochScoring("accuracy")``), which compare it
+        with the encoded targets."""
+        proba = self.predict_proba(X)
+        if isinstance(self.criterion_, torch.nn.CrossEntropyLoss):
+            return proba.argmax(axis=1)
+        return proba
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = None
         if y_pred.prediction is not None:
@@ -283,6 +305,12 @@ class FusionNet(NeuralNet):
             # with fewer than two complete rows): a zero that keeps the graph.
             loss = y_pred.embedding.sum() * 0.0
         return loss
+
+
+def _scored_output(output):
+    """What the callbacks get as a batch's ``y_pred``: the prediction, or the
+    embedding of a network without a head."""
+    return output.embedding if output.prediction is None else output.prediction
 
 
 def fused_adamw_supported(device):
@@ -330,7 +358,7 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
     calibrated : bool
         Refresh the CalMRL calibrators by EM (``missing="calibrated"``).
     callbacks : sequence of skorch callbacks
-        Run after the engine's own.
+        Run after the engine's own, except early stopping, which runs last.
     verbose : int
     aux_weight : float
         Weight of the network's auxiliary loss.
@@ -357,6 +385,9 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
         )))
     if calibrated:
         engine_callbacks.append(("refresh_calibration", RefreshCalibration()))
+    # The user's callbacks run before early stopping, whose stop (raised at
+    # the end of an epoch) would otherwise skip them on the last epoch.
+    engine_callbacks += list(callbacks or [])
     if validation is not None:
         engine_callbacks.append(("early_stopping", EarlyStopping(
             monitor="valid_loss", patience=patience, load_best=True)))
@@ -383,7 +414,7 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
             iterator_train__generator=torch.Generator().manual_seed(seed),
             iterator_valid=BatchIterator,
             train_split=validation,
-            callbacks=engine_callbacks + list(callbacks or []),
+            callbacks=engine_callbacks,
             verbose=verbose,
             aux_weight=aux_weight,
         )

@@ -137,6 +137,37 @@ def test_early_stopping_then_anneal_and_history(Est, multimodal_data):
     assert set(est_no.history_[:, "phase"]) == {"schedule"}
 
 
+@pytest.mark.parametrize("name, scoring", [
+    ("ConFuClassifier", "accuracy"), ("CLARGARegressor", "r2")])
+def test_skorch_scoring_callbacks_score_every_phase_they_can(name, scoring, multimodal_data):
+    """skorch's EpochScoring, the usual extra callback, scores the network's
+    predictions (it failed on the network's FusionOutput before): on the
+    training batches in every epoch, on the held-out rows only where there
+    are some (early stopping, not the anneal)."""
+    from skorch.callbacks import EpochScoring
+
+    Est = next(c for c in ESTIMATORS if c.__name__ == name)
+    X, y = multimodal_data
+    y = _target(Est, X, y)
+    est = Est(hidden_dim=16, max_epochs=40, patience=3, lr=1e-2, validation_fraction=0.25,
+              random_state=0, callbacks=[
+                  EpochScoring(scoring, name="valid_score"),
+                  EpochScoring(scoring, on_train=True, name="train_score")]).fit(X, y)
+    history = est.history_
+    stopping = [e for e in history if e["phase"] == "early_stopping"]
+    anneal = [e for e in history if e["phase"] == "anneal"]
+    assert len(anneal) == 3 and all("valid_score" not in e for e in anneal)
+    # Every epoch, the last of early stopping included (its stop skipped the
+    # callbacks that came after it).
+    assert all(np.isfinite(e["train_score"]) for e in history)
+    valid = [e["valid_score"] for e in stopping]
+    assert all(np.isfinite(valid)) and max(valid) <= 1.0
+    # The scores measure the network: the held-out score at the best
+    # validation loss is well above the first epoch's and far from chance.
+    best = int(np.argmin([e["valid_loss"] for e in stopping]))
+    assert valid[best] > valid[0] and valid[best] > 0.6
+
+
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_sample_weight_changes_the_fit(Est, multimodal_data):
     X, y = multimodal_data
