@@ -158,7 +158,7 @@ _FITTED_ATTRIBUTES = """\
         The trained fusion network (see :mod:`sklearn_mmfusion.nn`).
     history_ : skorch.history.History
         Per epoch: ``train_loss``, ``valid_loss`` (early stopping epochs
-        only), ``event_lr`` (scheduled epochs), the duration, and ``phase``:
+        only), ``event_lr`` (the learning rate), the duration, and ``phase``:
         ``"schedule"`` (no early stopping), ``"early_stopping"`` then
         ``"anneal"``, or ``"partial_fit"`` / ``"warm_start"``; e.g.
         ``history_[:, "train_loss"]``. ``history_[:, key]`` lists only the

@@ -22,6 +22,7 @@ __all__ = [
     "BatchIterator",
     "FusionNet",
     "SparseRows",
+    "RecordLearningRate",
     "RefreshCalibration",
     "TensorBatches",
     "TrainingDivergedError",
@@ -224,6 +225,14 @@ class RefreshCalibration(Callback):
         self._refresh(net, dataset_train, self.epoch_iter)
 
 
+class RecordLearningRate(Callback):
+    """Record each epoch's learning rate as ``event_lr``, where no scheduler
+    does (a constant-rate run), so that every epoch of ``history_`` has one."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("event_lr", net.optimizer_.param_groups[0]["lr"])
+
+
 @functools.lru_cache(maxsize=None)
 def _takes_aux_flag(module_class):
     """Whether ``module_class.forward`` has a ``with_aux_loss`` keyword."""
@@ -383,6 +392,8 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
             policy=torch.optim.lr_scheduler.CosineAnnealingLR,
             T_max=epochs, eta_min=lr * 0.01,
         )))
+    else:
+        engine_callbacks.append(("record_lr", RecordLearningRate()))
     if calibrated:
         engine_callbacks.append(("refresh_calibration", RefreshCalibration()))
     # The user's callbacks run before early stopping, whose stop (raised at
@@ -421,6 +432,10 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
         net.initialize()
         if optimizer_state is not None:
             net.optimizer_.load_state_dict(optimizer_state)
+            # The state brings its own rate and decay; the ones asked for now
+            # win (a user lowering ``lr`` between partial_fit calls).
+            for group in net.optimizer_.param_groups:
+                group["lr"], group["weight_decay"] = lr, weight_decay
         try:
             net.partial_fit(dataset, y=None, epochs=epochs)
         except TrainingDivergedError as exc:

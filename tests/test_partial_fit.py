@@ -106,6 +106,23 @@ def test_partial_fit_learns_and_is_reproducible(data):
     assert np.mean(losses[-4:]) < np.mean(losses[:4])
 
 
+def test_lr_changed_between_calls_is_the_rate_used(data):
+    """The AdamW state carried from one call to the next holds the rate of
+    the first; a rate set in between (a hand-made decay) is the one used,
+    and every epoch records it."""
+    X, y = data
+    rows = np.arange(0, 200)
+    est = ConcatFusionClassifier(**SMALL, lr=1e-2)
+    est.partial_fit(X[rows], y[rows], classes=[0, 1])
+    before = [p.detach().clone() for p in est.module_.parameters()]
+    est.set_params(lr=0.0, weight_decay=0.0)
+    est.partial_fit(X[rows], y[rows])
+    assert est.history_[:, "event_lr"] == [pytest.approx(1e-2), 0.0]
+    # At a zero rate (and no decay) the weights do not move.
+    for old, new in zip(before, est.module_.parameters()):
+        np.testing.assert_array_equal(old, new.detach())
+
+
 def test_optimizer_state_survives_pickling(data):
     # What dask does between two blocks: the model travels pickled.
     X, y = data
