@@ -61,10 +61,10 @@ def main(argv=None):
         X, y = loader(return_X_y=True)
         results = run_comparison(X, y, candidates, missing_rates=rates, cv=cv,
                                  n_jobs=args.n_jobs)
-        for row in results:
-            row["dataset"] = name
-        rows += results
+        # Summarised before the rows get their data set's name, which
+        # summarize would otherwise take for a metric.
         sections += ["", f"## {name}", "", format_table(summarize(results))]
+        rows += [{**row, "dataset": name} for row in results]
     text = "\n".join(sections) + "\n"
     out = write_results(text, args.output)
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1))

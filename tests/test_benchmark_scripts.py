@@ -187,3 +187,20 @@ def test_real_data_seeds_report_joins_each_seed_to_the_main_cell_baselines(
     (summary,) = [line for line in text.splitlines() if line.startswith("| toy | 50%")]
     assert "0.75 ± 0.25 (0.50-1.00)" in summary and "2 of 2" in summary
     assert "LateFusionClassifier: 0.8000 ± 0.1000" in text
+
+
+def test_quality_runs_and_reports_a_row_per_method_and_rate(benchmarks_on_path, tmp_path):
+    import json
+
+    import quality
+
+    output = tmp_path / "quality.md"
+    quality.main(["--quick", "--estimators", "LogisticRegression", "--rates", "0", "0.3",
+                  "--n-jobs", "1", "--output", str(output)])
+    rows = [line for line in output.read_text().splitlines()
+            if line.startswith("| ") and "LogisticRegression" in line]
+    assert len(rows) == 2  # one per missing rate
+    f1 = [float(row.split("|")[3].split("±")[0]) for row in rows]
+    assert f1[0] > 0.9 and f1[1] < f1[0]  # mfeat; hiding modalities costs
+    folds = json.loads(output.with_suffix(".json").read_text())
+    assert len(folds) == 4 and {r["dataset"] for r in folds} == {"mfeat"}
