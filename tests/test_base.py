@@ -124,11 +124,11 @@ def test_early_stopping_then_anneal_and_history(Est, multimodal_data):
     # Early stopping stopped because the loss had not improved for `patience`
     # epochs: its best epoch lies at least that far before its last.
     assert int(np.argmin(valid)) <= n_stop - 1 - 3
+    # Early stopping runs at the constant rate, and says so in every epoch.
+    assert est.history_[:n_stop, "event_lr"] == [pytest.approx(1e-2)] * n_stop
     # The anneal trains on all rows (no validation loss) at a learning rate
     # that starts at the initial one and decays on a cosine, epoch by epoch
     # (toward 1% of it: 3 epochs give 100%, 75% and 26%).
-    # Early stopping runs at the constant rate, and says so in every epoch.
-    assert est.history_[:n_stop, "event_lr"] == [pytest.approx(1e-2)] * n_stop
     anneal = est.history_[n_stop:]
     assert all("valid_loss" not in epoch for epoch in anneal)
     lrs = [epoch["event_lr"] for epoch in anneal]
