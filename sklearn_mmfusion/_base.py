@@ -157,7 +157,8 @@ def _partial_fit_contract(fixes):
         ``hidden_dim="auto"`` means 128 here: a stream's size is not known
         from its first chunk. Later calls must give the same modalities and
         column layout. No data is held out: ``early_stopping``,
-        ``validation_fraction``, ``patience`` and ``max_epochs`` do not apply.
+        ``validation_fraction``, ``patience``, ``tol`` and ``max_epochs`` do not
+        apply.
         On an estimator fitted with ``fit``, training continues from its
         network with a new optimizer state."""
 
@@ -189,6 +190,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     early_stopping: bool = True
     validation_fraction: float = 0.1
     patience: int = 10
+    tol: float = 1e-3
     device: str = "cpu"
     random_state: int | np.random.RandomState | None = None
     verbose: int = 0
@@ -211,6 +213,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -414,6 +417,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             criterion_kwargs=self._criterion_kwargs(), seed=seed, device=device,
             epochs=epochs, lr=self.lr, weight_decay=self.weight_decay,
             batch_size=batch_size, validation=validation, patience=self.patience,
+            tol=self.tol,
             cosine_schedule=cosine_schedule, calibrated=self.missing == "calibrated",
             callbacks=self.callbacks, verbose=self.verbose, aux_weight=self._aux_weight(),
             optimizer_state=optimizer_state, epochs_before=epochs_before,

@@ -95,14 +95,14 @@ _FUSION_PARAMETERS = """\
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers), train at the constant rate ``lr`` until the held-out
-        loss has not improved for ``patience`` epochs, restore the best
-        weights, then anneal: ``patience`` more epochs on all the training
-        data (the held-out rows included), the learning rate decaying on a
-        cosine toward 1%% of ``lr``. Only when the held-out set has at least 50
-        samples: on fewer, its loss is noise, so the whole ``max_epochs``
-        schedule (cosine decay over ``max_epochs``) is trained on all the
-        data instead (``early_stopping_`` and ``n_validation_`` say which
-        happened; ``history_[:, "phase"]`` says, per epoch, ``"schedule"``,
+        loss has not improved (by ``tol``) for ``patience`` epochs, restore
+        the best weights, then anneal: ``patience`` more epochs on all the
+        training data (the held-out rows included), the learning rate
+        decaying on a cosine toward 1%% of ``lr``. Only when the held-out set
+        has at least 50 samples: on fewer, its loss is noise, so the whole
+        ``max_epochs`` schedule (cosine decay over ``max_epochs``) is trained
+        on all the data instead (``early_stopping_`` and ``n_validation_`` say
+        which happened; ``history_[:, "phase"]`` says, per epoch, ``"schedule"``,
         or ``"early_stopping"`` then ``"anneal"``).
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
@@ -110,6 +110,11 @@ _FUSION_PARAMETERS = """\
         Epochs without improvement of the validation loss before early
         stopping ends; also the length of the anneal that follows it (at
         most half of ``max_epochs``).
+    tol : float, default=1e-3
+        Relative improvement of the validation loss that counts for
+        ``patience``: an epoch improves on the best loss so far only if it is
+        below ``best * (1 - tol)``. Gains smaller than that are noise on a
+        held-out tenth; chasing them costs epochs, not accuracy.
     device : str, default="cpu"
         Torch device to train on: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or
         ``"auto"`` (CUDA when available). The training data is kept on the

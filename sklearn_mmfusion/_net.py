@@ -333,7 +333,7 @@ def fused_adamw_supported(device):
 
 
 def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight_decay,
-          batch_size, criterion_kwargs=None, validation=None, patience=10,
+          batch_size, criterion_kwargs=None, validation=None, patience=10, tol=1e-3,
           cosine_schedule=False, calibrated=False, callbacks=(), verbose=0,
           aux_weight=1.0, optimizer_state=None, epochs_before=0):
     """Train a fusion network on ``dataset``: the one training engine.
@@ -361,7 +361,8 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
     batch_size : int
     validation : callable or None
         skorch ``train_split`` holding out the validation rows; early stopping
-        (``patience`` epochs, best weights restored) watches their loss.
+        (``patience`` epochs without a relative improvement of ``tol``, best
+        weights restored) watches their loss.
     cosine_schedule : bool
         Cosine decay of the learning rate over ``epochs``, to 1% of ``lr``.
     calibrated : bool
@@ -401,7 +402,8 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
     engine_callbacks += list(callbacks or [])
     if validation is not None:
         engine_callbacks.append(("early_stopping", EarlyStopping(
-            monitor="valid_loss", patience=patience, load_best=True)))
+            monitor="valid_loss", patience=patience, threshold=tol,
+            threshold_mode="rel", load_best=True)))
     criterion_params = {} if criterion is None else {
         "criterion__reduction": "none",
         **{f"criterion__{k}": v for k, v in (criterion_kwargs or {}).items()},

@@ -12,7 +12,7 @@ __all__ = ["search_space"]
 # (kind, low, high) or ("choice", values). "log": log-uniform; "uniform":
 # uniform on [low, high]. Only the parameters an estimator has are returned.
 # Not searched on purpose: max_epochs (early stopping picks it, or it is the
-# resource of successive halving), patience, validation_fraction, missing,
+# resource of successive halving), patience, tol, validation_fraction, missing,
 # device, random_state; see the user guide.
 _SHARED = {
     "lr": ("log", 3e-4, 3e-3),

@@ -121,9 +121,10 @@ def test_early_stopping_then_anneal_and_history(Est, multimodal_data):
     n_stop = phases.count("early_stopping")
     assert phases == ["early_stopping"] * n_stop + ["anneal"] * 3
     valid = est.history_[:n_stop, "valid_loss"]
-    # Early stopping stopped because the loss had not improved for `patience`
-    # epochs: its best epoch lies at least that far before its last.
-    assert int(np.argmin(valid)) <= n_stop - 1 - 3
+    # Early stopping stopped because the loss had not improved (by `tol`,
+    # relative) for `patience` epochs: none of the last three beat the best
+    # before them by that much.
+    assert min(valid[-3:]) >= min(valid[:-3]) * (1 - est.tol)
     # Early stopping runs at the constant rate, and says so in every epoch.
     assert est.history_[:n_stop, "event_lr"] == [pytest.approx(1e-2)] * n_stop
     # The anneal trains on all rows (no validation loss) at a learning rate
@@ -137,6 +138,31 @@ def test_early_stopping_then_anneal_and_history(Est, multimodal_data):
     assert est_no.n_iter_ == FAST["max_epochs"]
     assert "valid_loss" not in est_no.history_[-1]
     assert set(est_no.history_[:, "phase"]) == {"schedule"}
+
+
+@pytest.mark.parametrize("tol", [0.0, 0.05])
+def test_tol_is_the_relative_improvement_early_stopping_counts(tol, multimodal_data):
+    """Early stopping ends at the first epoch that closes ``patience`` epochs
+    without a validation loss below ``best * (1 - tol)``; a larger ``tol``
+    stops no later."""
+    Est = next(c for c in CLASSIFIERS if c.__name__ == "ConcatFusionClassifier")
+    X, y = multimodal_data
+    params = dict(hidden_dim=16, max_epochs=200, patience=3, lr=1e-2,
+                  validation_fraction=0.25, random_state=0)
+    est = Est(**params, tol=tol).fit(X, y)
+    n_stop = est.history_[:, "phase"].count("early_stopping")
+    best, waited = np.inf, 0
+    for epoch, loss in enumerate(est.history_[:n_stop, "valid_loss"], start=1):
+        if loss < best * (1 - tol):
+            best, waited = loss, 0
+        else:
+            waited += 1
+        if waited == 3:
+            break
+    assert epoch == n_stop
+    if tol:
+        loose = Est(**params, tol=0.0).fit(X, y)
+        assert n_stop <= loose.history_[:, "phase"].count("early_stopping")
 
 
 @pytest.mark.parametrize("name, scoring", [

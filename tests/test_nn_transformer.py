@@ -84,6 +84,28 @@ def test_padding_mask_excludes_missing_tokens_from_attention():
     assert not torch.allclose(moved[observed_all], before[observed_all])
 
 
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_last_layer_read_at_cls_only_equals_the_full_layer(n_layers):
+    # The last layer computes [CLS]'s output alone; the network must be the
+    # one that runs every layer in full and reads [CLS] after it.
+    net = small_net(n_layers=n_layers).eval()
+    xs, mask = make_batch(missing_rate=0.3)
+    out = net(xs, mask)
+    h, kept = net.encoder(xs, mask)
+    tokens = torch.cat(
+        [net.cls_token.expand(len(h), 1, -1), h + net.modality_embedding], dim=1
+    )
+    ignored = torch.cat([torch.zeros_like(kept[:, :1]), ~kept], dim=1)
+    for layer in net.layers:
+        tokens = layer(tokens, src_key_padding_mask=ignored)
+    reference = net.head(net.norm(tokens[:, 0]))
+    torch.testing.assert_close(out.prediction, reference)
+    # Every parameter of the last layer still gets a gradient.
+    out.prediction.square().mean().backward()
+    for name, param in net.layers[-1].named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
 def test_sample_with_nothing_observed_is_finite():
     net = small_net(modality_dropout=0.3)
     xs, mask = make_batch(missing_rate=0.3)

@@ -107,7 +107,26 @@ class TransformerFusion(FusionNetwork):
             ignored = torch.zeros_like(mask)
         # True = not attended to; the [CLS] key (column 0) is always kept.
         ignored = torch.cat([torch.zeros_like(mask[:, :1]), ignored], dim=1)
-        for layer in self.layers:
+        *layers, last = self.layers
+        for layer in layers:
             tokens = layer(tokens, src_key_padding_mask=ignored)
-        z = self.norm(tokens[:, 0])
+        z = self.norm(_cls_output_of(last, tokens, ignored))
         return FusionOutput(self._predict(z), z)
+
+
+def _cls_output_of(layer, tokens, ignored):
+    """A pre-norm ``TransformerEncoderLayer``'s output at [CLS] alone.
+
+    Only [CLS] is read after the last layer, so its other tokens are needed
+    as keys and values only: their queries, attention outputs and
+    feed-forward blocks (about two thirds of the layer's FLOPs at 7 tokens)
+    are skipped. Equal to ``layer(tokens, src_key_padding_mask=ignored)[:, 0]``
+    up to rounding.
+    """
+    normed = layer.norm1(tokens)
+    attended = layer.self_attn(
+        normed[:, :1], normed, normed, key_padding_mask=ignored, need_weights=False
+    )[0]
+    cls = tokens[:, 0] + layer.dropout1(attended[:, 0])
+    hidden = layer.dropout(layer.activation(layer.linear1(layer.norm2(cls))))
+    return cls + layer.dropout2(layer.linear2(hidden))
