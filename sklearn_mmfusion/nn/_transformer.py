@@ -47,7 +47,9 @@ class TransformerFusion(FusionNetwork):
     The layers are built one by one rather than with
     :class:`torch.nn.TransformerEncoder`, which deep-copies one layer (every
     layer would start from the same weights) and, in eval mode, may switch
-    to nested tensors that handle the padded tokens differently.
+    to nested tensors that handle the padded tokens differently. The last
+    layer is computed at [CLS] alone, the only token read after it (the
+    others are its keys and values).
     """
 
     def __init__(
