@@ -95,10 +95,10 @@ _FUSION_PARAMETERS = """\
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers), train at the constant rate ``lr`` until the held-out
-        loss has not improved (by ``tol``) for ``patience`` epochs, restore
-        the best weights, then anneal: ``patience`` more epochs on all the
-        training data (the held-out rows included), the learning rate
-        decaying on a cosine toward 1%% of ``lr``. Only when the held-out set
+        loss has not improved (by a relative ``tol``) for ``patience``
+        epochs, restore the best weights, then anneal: ``patience`` more
+        epochs on all the training data (the held-out rows included), the
+        learning rate decaying on a cosine toward 1%% of ``lr``. Only when the held-out set
         has at least 50 samples: on fewer, its loss is noise, so the whole
         ``max_epochs`` schedule (cosine decay over ``max_epochs``) is trained
         on all the data instead (``early_stopping_`` and ``n_validation_`` say
@@ -107,14 +107,18 @@ _FUSION_PARAMETERS = """\
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
     patience : int, default=10
-        Epochs without improvement of the validation loss before early
-        stopping ends; also the length of the anneal that follows it (at
-        most half of ``max_epochs``).
+        Epochs without an improvement of the validation loss (by a relative
+        ``tol``) before early stopping ends; also the length of the anneal
+        that follows it (at most half of ``max_epochs``).
     tol : float, default=1e-3
         Relative improvement of the validation loss that counts for
-        ``patience``: an epoch improves on the best loss so far only if it is
-        below ``best * (1 - tol)``. Gains smaller than that are noise on a
-        held-out tenth; chasing them costs epochs, not accuracy.
+        ``patience``: an epoch counts as an improvement only if its loss is
+        below ``(1 - tol)`` times the loss of the last epoch that counted,
+        whose weights are the best ones restored (skorch's ``EarlyStopping``
+        with ``threshold=tol``). Relative, unlike the absolute ``tol`` of
+        scikit-learn's MLP and gradient boosting; smaller gains are noise on
+        a held-out tenth and cost epochs, not accuracy. In [0, 1); versions
+        before it was a parameter used 1e-4.
     device : str, default="cpu"
         Torch device to train on: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or
         ``"auto"`` (CUDA when available). The training data is kept on the
@@ -132,8 +136,8 @@ _FUSION_PARAMETERS = """\
         target. Validation scores are recorded only in epochs with a
         held-out set (the ``"early_stopping"`` phase); a callback that needs
         one in every epoch (skorch's ``EarlyStopping``, ``Checkpoint`` on a
-        validation score) fails in the others: use ``early_stopping`` and
-        ``patience`` instead.
+        validation score) fails in the others: use ``early_stopping``,
+        ``patience`` and ``tol`` instead.
     warm_start : bool, default=False
         As in scikit-learn: when True, ``fit`` on a fitted estimator goes on
         training its network (with its modalities, scaling statistics,

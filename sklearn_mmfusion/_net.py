@@ -361,8 +361,9 @@ def train(build_network, dataset, *, criterion, seed, device, epochs, lr, weight
     batch_size : int
     validation : callable or None
         skorch ``train_split`` holding out the validation rows; early stopping
-        (``patience`` epochs without a relative improvement of ``tol``, best
-        weights restored) watches their loss.
+        (``patience`` epochs without a relative improvement of ``tol`` on the
+        last epoch that counted, whose weights are restored) watches their
+        loss.
     cosine_schedule : bool
         Cosine decay of the learning rate over ``epochs``, to 1% of ``lr``.
     calibrated : bool

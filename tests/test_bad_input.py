@@ -544,7 +544,7 @@ COMMON_BAD_PARAMS = [
     ("hidden_dim", -4), ("hidden_dim", 0), ("hidden_dim", 2.5), ("dropout", 1.0),
     ("dropout", -0.1), ("modality_dropout", 1.0), ("missing", "drop"), ("lr", 0),
     ("lr", -1e-3), ("batch_size", 0), ("max_epochs", 0), ("validation_fraction", 1.0),
-    ("patience", 0), ("tol", -1e-3), ("weight_decay", -1.0), ("scaling", "yes"),
+    ("patience", 0), ("tol", -1e-3), ("tol", 1.0), ("weight_decay", -1.0), ("scaling", "yes"),
     ("random_state", "seed"), ("callbacks", "print"), ("modalities", "a"),
 ]
 METHOD_BAD_PARAMS = {

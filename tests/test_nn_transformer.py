@@ -106,6 +106,33 @@ def test_last_layer_read_at_cls_only_equals_the_full_layer(n_layers):
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
 
+class _Scale(torch.nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return self.factor * x
+
+
+def test_cls_only_last_layer_keeps_the_layers_dropout_placement():
+    # In training, each of the layer's three dropouts must sit where the full
+    # layer has it: replaced by distinct constant scalings, the two agree.
+    from sklearn_mmfusion.nn._transformer import _cls_output_of
+
+    torch.manual_seed(0)
+    layer = small_net().layers[-1].train()
+    layer.self_attn.dropout = 0.0
+    layer.dropout, layer.dropout1, layer.dropout2 = _Scale(0.5), _Scale(0.7), _Scale(0.9)
+    tokens = torch.randn(12, 4, 16)
+    ignored = torch.zeros(12, 4, dtype=torch.bool)
+    ignored[::3, 2] = True
+    torch.testing.assert_close(
+        _cls_output_of(layer, tokens, ignored),
+        layer(tokens, src_key_padding_mask=ignored)[:, 0],
+    )
+
+
 def test_sample_with_nothing_observed_is_finite():
     net = small_net(modality_dropout=0.3)
     xs, mask = make_batch(missing_rate=0.3)
