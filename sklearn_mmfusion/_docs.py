@@ -98,12 +98,13 @@ _FUSION_PARAMETERS = """\
         loss has not improved (by a relative ``tol``) for ``patience``
         epochs, restore the best weights, then anneal: ``patience`` more
         epochs on all the training data (the held-out rows included), the
-        learning rate decaying on a cosine toward 1%% of ``lr``. Only when the held-out set
-        has at least 50 samples: on fewer, its loss is noise, so the whole
-        ``max_epochs`` schedule (cosine decay over ``max_epochs``) is trained
-        on all the data instead (``early_stopping_`` and ``n_validation_`` say
-        which happened; ``history_[:, "phase"]`` says, per epoch, ``"schedule"``,
-        or ``"early_stopping"`` then ``"anneal"``).
+        learning rate decaying on a cosine toward 1%% of ``lr``. Only when
+        the held-out set has at least 50 samples: on fewer, its loss is
+        noise, so the whole ``max_epochs`` schedule (cosine decay over
+        ``max_epochs``) is trained on all the data instead
+        (``early_stopping_`` and ``n_validation_`` say which happened;
+        ``history_[:, "phase"]`` says, per epoch, ``"schedule"``, or
+        ``"early_stopping"`` then ``"anneal"``).
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
     patience : int, default=10
