@@ -48,7 +48,8 @@ from sklearn.utils.validation import (
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._data import FittedInput, iter_row_chunks
 from ._docs import Substitution
-from .nn import DEFAULTS, MISSING_STRATEGIES, FusionEnsemble
+from .nn import DEFAULTS, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS, FusionEnsemble
+from .nn import quantile_bin_edges
 from .nn._ensemble import first_member
 from ._net import (
     TRAINING_LOCK,
@@ -83,6 +84,35 @@ def _with_phase(history, phase):
     """The epochs of ``history``, each marked with the training ``phase`` it
     ran in (what ``history_[:, "phase"]`` reads)."""
     return [{**epoch, "phase": phase} for epoch in history]
+
+
+# Quantile bins hold at least this many training rows (LightGBM's
+# min_data_in_bin): on 27 present rows (basic_motions, half of each modality's
+# rows hidden), 48 bins of about one row each cost every method 1-6 points of
+# macro-F1, 8 bins none.
+MIN_ROWS_PER_BIN = 3
+
+
+def piecewise_bin_edges(inputs, mask):
+    """Quantile bin edges of every narrow dense modality, from the rows where
+    it is present (``None`` for the others: they keep a plain first layer).
+
+    A modality of more than ``DEFAULTS["embedding_max_width"]`` columns (bags
+    of words) or a sparse one is not binned: its first layer would grow by the
+    number of bins. At most ``DEFAULTS["n_bins"]`` bins, and no more than one
+    per ``MIN_ROWS_PER_BIN`` present rows.
+    """
+    edges = []
+    for m, x in enumerate(inputs):
+        present = mask[:, m]
+        n_present = int(present.sum())
+        if (not isinstance(x, torch.Tensor) or x.shape[1] > DEFAULTS["embedding_max_width"]
+                or n_present < 2):
+            edges.append(None)
+            continue
+        n_bins = max(1, min(DEFAULTS["n_bins"], n_present // MIN_ROWS_PER_BIN))
+        edges.append(quantile_bin_edges(x[present], n_bins).cpu().numpy())
+    return edges
 
 
 def auto_n_ensemble(n_samples):
@@ -204,7 +234,7 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "missing": [StrOptions(set(MISSING_STRATEGIES))],
-        "numerical_embedding": [StrOptions({"periodic"}), None],
+        "numerical_embedding": [StrOptions({e for e in NUMERICAL_EMBEDDINGS if e}), None],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -260,6 +290,14 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             **params,
         )
 
+    def _member_init(self, schema, n_outputs, hidden_dim, dataset):
+        """What ``_build_network`` needs to build one network for ``dataset``."""
+        kwargs = self._network_kwargs(hidden_dim)
+        if self.numerical_embedding == "piecewise":
+            kwargs["bin_edges"] = piecewise_bin_edges(dataset.inputs, dataset.mask)
+        return {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
+                "kwargs": kwargs}
+
     def _resolve_n_ensemble(self, n_samples):
         if self._ensemble_average is None:
             return 1
@@ -304,10 +342,9 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         validation, n_validation = self._validation_split(n_samples, target_attrs, seed)
         hidden_dim = self._resolve_hidden_dim(n_samples - n_validation)
         batch_size = self._resolve_batch_size(n_samples - n_validation)
-        member_init = {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
-                       "kwargs": self._network_kwargs(hidden_dim)}
         n_members = self._resolve_n_ensemble(n_samples)
         dataset = self._training_data(schema, arrays, mask, target, weight)  # once for all
+        member_init = self._member_init(schema, n_outputs, hidden_dim, dataset)
         members, history = [], None
         for k in range(n_members):
             # Member 0 is the single network a fit with n_ensemble=1 trains;
@@ -558,16 +595,17 @@ class BaseFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         ``epochs`` passes, then set the fitted attributes (not before: the
         fitted network stays as it was if the pass fails)."""
         schema = fitted_input.schema
-        # A fitted network (an ensemble too) keeps its own description.
+        dataset = self._training_data(schema, arrays, mask, target, weight)
+        # A fitted network (an ensemble too) keeps its own description; a new
+        # one takes its bin edges, if any, from this first chunk.
         network_init = (
-            {"modality_dims": list(schema.widths), "n_outputs": int(n_outputs),
-             "kwargs": self._network_kwargs(self._stream_hidden_dim())}
+            self._member_init(schema, n_outputs, self._stream_hidden_dim(), dataset)
             if first else self._network_init_)
         build = ((lambda: self._build_network(network_init)) if first
                  else (lambda: copy.deepcopy(self.module_)))
         state = None if first else getattr(self, "_optimizer_state_", None)
         module, history, optimizer_state = self._train(
-            build, self._training_data(schema, arrays, mask, target, weight),
+            build, dataset,
             seed=self._chunk_seed(), batch_size=batch_size,
             epochs=epochs, validation=validation,
             optimizer_state=None if state is None else _optimizer_state_to_torch(state),

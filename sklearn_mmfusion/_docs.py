@@ -27,7 +27,8 @@ def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note="",
     return _FUSION_PARAMETERS % {"modality_dropout": dropout,
                                  "numerical_embedding": repr(numerical_embedding),
                                  "embedding_max_width": DEFAULTS["embedding_max_width"],
-                                 "embedding_dim": DEFAULTS["embedding_dim"]}
+                                 "embedding_dim": DEFAULTS["embedding_dim"],
+                                 "n_bins": DEFAULTS["n_bins"]}
 
 
 _FUSION_PARAMETERS = """\
@@ -63,14 +64,18 @@ _FUSION_PARAMETERS = """\
         from the observed modalities (``"calibrated"``): a shared-latent model
         of the encodings, fitted by EM before training and refreshed after
         each epoch; the imputations are detached (a closed-form step).
-    numerical_embedding : {"periodic"} or None, default=%(numerical_embedding)s
-        ``"periodic"``: each feature of a modality of at most %(embedding_max_width)s columns
-        goes through a learned periodic embedding (Gorishniy et al., 2022,
-        PLR-lite: cosines and sines of learned frequencies, then a shared
-        linear layer and ReLU, %(embedding_dim)s outputs per feature) before the modality's
-        first layer; wider modalities (bags of words) keep the plain linear
-        layer. ``None``: the scaled features go to the first layer as they
-        are.
+    numerical_embedding : {"periodic", "piecewise"} or None, default=%(numerical_embedding)s
+        How each feature of a dense modality of at most %(embedding_max_width)s columns
+        reaches the modality's first layer (Gorishniy et al., 2022); wider
+        or sparse modalities (bags of words) keep the plain linear layer.
+        ``"piecewise"``: its piecewise-linear encoding on up to %(n_bins)s quantile
+        bins learned from the training rows where the modality is present
+        (``[1, ..., 1, fraction, 0, ..., 0]``), so that the first layer can
+        put a step at any bin edge, as a tree splits a feature.
+        ``"periodic"``: a learned periodic embedding (PLR-lite: cosines and
+        sines of learned frequencies, then a shared linear layer and ReLU,
+        %(embedding_dim)s outputs per feature). ``None``: the scaled features as
+        they are.
     scaling : {"robust", "standard"} or None, default="robust"
         Per-feature scaling learned on the rows where the modality is present.
         ``"robust"`` (RealMLP-TD's): subtract the median, divide by the

@@ -21,8 +21,8 @@ _SHARED = {
     "dropout": ("uniform", 0.0, 0.4),
     "modality_dropout": ("uniform", 0.0, 0.3),
     "batch_size": ("choice", [64, 128, 256]),
-    # Periodic embeddings pay on some narrow numerical modalities, not all.
-    "numerical_embedding": ("choice", [None, "periodic"]),
+    # Numerical embeddings pay on some narrow numerical modalities, not all.
+    "numerical_embedding": ("choice", [None, "periodic", "piecewise"]),
 }
 _METHOD = {
     # gate: softmax makes modalities compete, sigmoid lets several count fully.

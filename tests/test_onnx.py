@@ -106,6 +106,20 @@ def test_missing_strategies(Est, missing):
     _check_classifier(est, _session(to_onnx(est)).run(None, _feeds(X)), X)
 
 
+@pytest.mark.parametrize("embedding", ["periodic", "piecewise"])
+@pytest.mark.parametrize("Est", [ConcatFusionClassifier, GatedFusionRegressor])
+def test_numerical_embeddings(Est, embedding):
+    X, y = _data()
+    est = Est(numerical_embedding=embedding, **FAST)
+    est.fit(X, y) if issubclass(Est, FusionClassifier) else est.fit(X, 10.0 * y + 2.5)
+    X_new, _ = _data(n=37, seed=1)  # values outside the training bins too
+    outputs = _session(to_onnx(est)).run(None, _feeds(X_new))
+    if issubclass(Est, FusionClassifier):
+        _check_classifier(est, outputs, X_new)
+    else:
+        np.testing.assert_allclose(outputs[0], est.predict(X_new), rtol=0, atol=1e-5)
+
+
 def test_string_labels_multioutput_regression_and_transform():
     X, y = _data()
     labels = np.array(["low", "mid", "high"])[y]

@@ -23,7 +23,9 @@ from ._encoders import (
     ModalityDropout,
     ModalityEncoder,
     PeriodicEmbedding,
+    PiecewiseLinearEncoding,
     masked_mean,
+    quantile_bin_edges,
 )
 from ._gat import DenseGATLayer
 from ._gated import GatedFusion
@@ -51,6 +53,8 @@ __all__ = [
     "ModalityEncoder",
     "NUMERICAL_EMBEDDINGS",
     "PeriodicEmbedding",
+    "PiecewiseLinearEncoding",
     "TransformerFusion",
     "masked_mean",
+    "quantile_bin_edges",
 ]

@@ -42,10 +42,16 @@ class FusionNetwork(nn.Module):
         :class:`~sklearn_mmfusion.nn.ModalityEncoder`).
     modality_dropout : float, default=0.0
         Probability of hiding an observed modality while training.
-    numerical_embedding : {None, "periodic"}, default=None
+    numerical_embedding : {None, "periodic", "piecewise"}, default=None
         ``"periodic"`` puts a :class:`~sklearn_mmfusion.nn.PeriodicEmbedding`
         before the first layer of every modality of at most
-        ``DEFAULTS["embedding_max_width"]`` columns.
+        ``DEFAULTS["embedding_max_width"]`` columns; ``"piecewise"`` a
+        :class:`~sklearn_mmfusion.nn.PiecewiseLinearEncoding` before that of
+        every modality with ``bin_edges``.
+    bin_edges : sequence of (array-like or None), optional
+        With ``"piecewise"``: per modality, the edges of its features' bins
+        (:func:`~sklearn_mmfusion.nn.quantile_bin_edges` of its training
+        rows), or ``None`` for a plain first layer.
 
     Attributes
     ----------
@@ -72,6 +78,7 @@ class FusionNetwork(nn.Module):
         missing=DEFAULTS["missing"],
         modality_dropout=DEFAULTS["modality_dropout"],
         numerical_embedding=DEFAULTS["numerical_embedding"],
+        bin_edges=None,
     ):
         super().__init__()
         modality_dims = tuple(modality_dims)
@@ -95,7 +102,7 @@ class FusionNetwork(nn.Module):
         self.missing = missing
         self.encoder = ModalityEncoder(
             modality_dims, hidden_dim, dropout, missing, modality_dropout,
-            numerical_embedding,
+            numerical_embedding, bin_edges,
         )
 
     @property

@@ -12,9 +12,11 @@ module of the package can import it.
 MISSING_STRATEGIES = ("mask", "zero", "calibrated")
 
 #: How :class:`~sklearn_mmfusion.nn.ModalityEncoder` feeds numerical features
-#: to its first layer: raw (``None``) or through a periodic embedding per
-#: feature (:class:`~sklearn_mmfusion.nn.PeriodicEmbedding`).
-NUMERICAL_EMBEDDINGS = (None, "periodic")
+#: to its first layer: raw (``None``), through a periodic embedding per
+#: feature (:class:`~sklearn_mmfusion.nn.PeriodicEmbedding`), or through their
+#: piecewise-linear encoding on quantile bins
+#: (:class:`~sklearn_mmfusion.nn.PiecewiseLinearEncoding`).
+NUMERICAL_EMBEDDINGS = (None, "periodic", "piecewise")
 
 #: How :class:`~sklearn_mmfusion.nn.GatedFusion` normalises its gates: a
 #: softmax over the observed modalities, or independent sigmoids.
@@ -40,6 +42,9 @@ DEFAULTS = {
     "embedding_max_width": 256,
     "embedding_dim": 8,
     "embedding_sigma": 0.1,
+    # Piecewise-linear encoding: at most this many quantile bins per feature
+    # (rtdl_num_embeddings.compute_bins' default).
+    "n_bins": 48,
     # GatedFusion: the softmax gate reduces to the bimodal GMU for M = 2.
     "gate": "softmax",
     # Attention heads of CLARGAFusion and TransformerFusion.

@@ -173,6 +173,146 @@ class PeriodicEmbedding(nn.Module):
         return torch.relu(self.linear(periodic)).flatten(1)
 
 
+def quantile_bin_edges(x, n_bins=DEFAULTS["n_bins"]):
+    """Bin edges of each column of ``x`` at its quantiles, for
+    :class:`PiecewiseLinearEncoding`.
+
+    The quantile bins of Gorishniy et al. (NeurIPS 2022), computed as
+    ``rtdl_num_embeddings.compute_bins`` does: the ``n_bins + 1`` quantiles
+    of each column, repeated values merged, so a column gets at most
+    ``n_bins`` bins and fewer where it has fewer distinct values (none when it
+    is constant).
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_rows, n_features)
+        Training values (finite), the rows of one modality where it is present.
+    n_bins : int, default=48
+        Most bins per column.
+
+    Returns
+    -------
+    edges : Tensor of shape (n_features, n_bins + 1)
+        Each row ascending, padded with NaN after its distinct edges.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmfusion.nn import quantile_bin_edges
+    >>> x = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [4.0, 1.0]])
+    >>> quantile_bin_edges(x, n_bins=2)
+    tensor([[0.0000, 1.5000, 4.0000],
+            [0.0000, 1.0000,    nan]])
+    """
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"quantile_bin_edges needs at least 2 rows, got shape {tuple(x.shape)}")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    x = x.to(torch.float32)
+    q = torch.linspace(0.0, 1.0, n_bins + 1, device=x.device)
+    # torch.quantile takes at most 2**24 values per call: a few columns at a time.
+    step = max(1, 2**24 // x.shape[0])
+    quantiles = torch.cat(
+        [torch.quantile(x[:, j : j + step], q, dim=0) for j in range(0, x.shape[1], step)],
+        dim=1,
+    ).T
+    edges = torch.full_like(quantiles, float("nan"))
+    for j, column in enumerate(quantiles):
+        distinct = column.unique()
+        edges[j, : distinct.numel()] = distinct
+    return edges
+
+
+class PiecewiseLinearEncoding(nn.Module):
+    r"""Piecewise-linear encoding of each numerical feature on fixed bins.
+
+    The PLE of Gorishniy et al. (NeurIPS 2022, Eq. 1; as
+    ``rtdl_num_embeddings.PiecewiseLinearEncoding``): with edges
+    :math:`b_0 < \dots < b_T` of a feature, bin :math:`t` encodes
+    :math:`x` as :math:`(x - b_{t-1}) / (b_t - b_{t-1})` clipped to
+    :math:`[0, 1]`, so the encoding reads ``[1, ..., 1, fraction, 0, ..., 0]``;
+    the first bin is not clipped below and the last not above (the
+    encoding extrapolates linearly outside the training range), and a
+    feature with one bin is encoded linearly. The next linear layer can then
+    put a step at any bin edge, the way a tree splits a feature, which a
+    single weight on the raw value cannot. Written here rather than imported
+    because the core dependencies are fixed; the tests check it against
+    ``rtdl_num_embeddings`` when that is installed, with the same layout:
+    a feature with fewer bins than the widest has zeros between its
+    next-to-last and its last component, which always comes last.
+
+    Parameters
+    ----------
+    edges : array-like of shape (n_features, n_edges)
+        Each row ascending, padded with NaN after its edges (as
+        :func:`quantile_bin_edges` returns them). A feature with one edge (a
+        constant in training) has no bin and is encoded as zeros.
+
+    Notes
+    -----
+    Shapes: ``(batch, n_features) -> (batch, n_features * (n_edges - 1))``.
+    The edges are buffers, saved in the ``state_dict``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmfusion.nn import PiecewiseLinearEncoding
+    >>> encoding = PiecewiseLinearEncoding([[0.0, 1.0, 3.0, 4.0]])
+    >>> encoding(torch.tensor([[-1.0], [2.0], [5.0]]))
+    tensor([[-1.0000,  0.0000,  0.0000],
+            [ 1.0000,  0.5000,  0.0000],
+            [ 1.0000,  1.0000,  2.0000]])
+    """
+
+    def __init__(self, edges):
+        super().__init__()
+        edges = torch.as_tensor(edges, dtype=torch.float32)
+        if edges.ndim != 2 or edges.shape[1] < 2:
+            raise ValueError(
+                f"edges must have shape (n_features, n_edges >= 2), got {tuple(edges.shape)}"
+            )
+        n_features, width = edges.shape[0], edges.shape[1] - 1
+        left = torch.zeros(n_features, width)
+        inverse_width = torch.zeros(n_features, width)
+        # Clip bounds per component: [0, 1] inside, open at the outer ends
+        # (the largest float, not inf: buffers are checked to be finite);
+        # unused components stay 0 * x clipped to [0, 0].
+        unbounded = torch.finfo(torch.float32).max
+        lower = torch.zeros(n_features, width)
+        upper = torch.zeros(n_features, width)
+        for j, row in enumerate(edges):
+            row = row[~torch.isnan(row)]
+            if torch.any(row[1:] <= row[:-1]):
+                raise ValueError(f"the edges of feature {j} are not strictly ascending")
+            n = row.numel() - 1
+            if n < 1:
+                continue
+            # Bins 0 .. n-2 first, the last bin in the last component.
+            slots = list(range(n - 1)) + [width - 1]
+            left[j, slots] = row[:-1]
+            inverse_width[j, slots] = 1.0 / (row[1:] - row[:-1])
+            lower[j, slots], upper[j, slots] = 0.0, 1.0
+            lower[j, slots[0]] = -unbounded
+            upper[j, width - 1] = unbounded
+        self.register_buffer("left", left)
+        self.register_buffer("inverse_width", inverse_width)
+        self.register_buffer("lower", lower)
+        self.register_buffer("upper", upper)
+
+    @property
+    def n_features(self):
+        return self.left.shape[0]
+
+    @property
+    def n_bins(self):
+        """Components per feature: the most bins of any feature."""
+        return self.left.shape[1]
+
+    def forward(self, x):
+        fraction = (x.unsqueeze(-1) - self.left) * self.inverse_width
+        return torch.minimum(torch.maximum(fraction, self.lower), self.upper).flatten(1)
+
+
 class ModalityEncoder(nn.Module):
     """Encode every modality to a common width and fill the missing slots.
 
@@ -202,6 +342,16 @@ class ModalityEncoder(nn.Module):
         How missing slots are filled.
     modality_dropout : float
         Probability of hiding an observed modality while training.
+    numerical_embedding : {None, "periodic", "piecewise"}
+        How the features reach each modality's first linear layer: as they
+        are; through a :class:`PeriodicEmbedding` (modalities of at most
+        ``DEFAULTS["embedding_max_width"]`` columns); or through a
+        :class:`PiecewiseLinearEncoding` on ``bin_edges`` (the modalities
+        that have edges).
+    bin_edges : sequence of (array-like or None), optional
+        With ``"piecewise"``: per modality, its edges (see
+        :func:`quantile_bin_edges`), or ``None`` for a plain linear first
+        layer (wide or sparse modalities).
 
     Notes
     -----
@@ -211,7 +361,7 @@ class ModalityEncoder(nn.Module):
 
     def __init__(
         self, modality_dims, hidden_dim, dropout=0.0, missing="mask", modality_dropout=0.0,
-        numerical_embedding=None,
+        numerical_embedding=None, bin_edges=None,
     ):
         super().__init__()
         if missing not in MISSING_STRATEGIES:
@@ -224,17 +374,26 @@ class ModalityEncoder(nn.Module):
                 f"{numerical_embedding!r}"
             )
         self.modality_dims = tuple(int(d) for d in modality_dims)
+        if numerical_embedding == "piecewise":
+            if bin_edges is None or len(bin_edges) != len(self.modality_dims):
+                raise ValueError(
+                    "numerical_embedding='piecewise' needs bin_edges, one entry (edges or "
+                    f"None) per modality: {len(self.modality_dims)}"
+                )
+        elif bin_edges is not None:
+            raise ValueError("bin_edges is only used with numerical_embedding='piecewise'")
+        bin_edges = [None] * len(self.modality_dims) if bin_edges is None else bin_edges
         self.hidden_dim = hidden_dim
         self.missing = missing
         self.numerical_embedding = numerical_embedding
         self.encoders = nn.ModuleList(
             nn.Sequential(
-                *self._first_layer(d, hidden_dim),
+                *self._first_layer(d, hidden_dim, edges),
                 nn.LayerNorm(hidden_dim),
                 nn.GELU(),
                 Dropout(dropout),
             )
-            for d in self.modality_dims
+            for d, edges in zip(self.modality_dims, bin_edges)
         )
         self.modality_dropout = ModalityDropout(modality_dropout)
         if missing == "mask":
@@ -252,7 +411,15 @@ class ModalityEncoder(nn.Module):
                 n_components=max(1, min(16, hidden_dim // 4)),
             )
 
-    def _first_layer(self, width, hidden_dim):
+    def _first_layer(self, width, hidden_dim, edges=None):
+        if edges is not None:
+            encoding = PiecewiseLinearEncoding(edges)
+            if encoding.n_features != width:
+                raise ValueError(
+                    f"bin_edges has {encoding.n_features} rows for a modality of {width} "
+                    "features"
+                )
+            return [encoding, nn.Linear(width * encoding.n_bins, hidden_dim)]
         # Periodic embeddings pay on narrow numerical modalities (sensor
         # statistics, image descriptors); a wide one (bag of words,
         # thousands of columns) keeps its single linear layer, whose size
