@@ -60,7 +60,7 @@ def baselines():
 def fusion(names, params):
     out = {}
     for n in names:
-        out[n] = getattr(mm, n)(random_state=0, **params)
+        out[n] = getattr(mm, n)(**{"random_state": 0, **params})
     return out
 
 def run_one(name, est, X, y, tr, te, is_fusion):

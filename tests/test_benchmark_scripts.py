@@ -204,3 +204,38 @@ def test_quality_runs_and_reports_a_row_per_method_and_rate(benchmarks_on_path, 
     assert f1[0] > 0.9 and f1[1] < f1[0]  # mfeat; hiding modalities costs
     folds = json.loads(output.with_suffix(".json").read_text())
     assert len(folds) == 4 and {r["dataset"] for r in folds} == {"mfeat"}
+
+
+def test_variant_trial_pairs_each_method_with_its_variant(benchmarks_on_path):
+    import variant_trial
+
+    def record(method, rate, fold, f1, fit_s):
+        return dict(dataset="toy", method=method, missing_rate=rate, fold=fold,
+                    macro_f1=f1, fit_s=fit_s)
+
+    records = [record("Concat", 0.0, k, 0.80, 2.0) for k in range(3)]
+    records += [record("Concat+variant", 0.0, k, f1, 3.0) for k, f1 in enumerate((0.8, .9, .85))]
+    records += [record("Late", 0.0, k, 0.70, 1.0) for k in range(3)]
+    records += [record("Late+variant", 0.0, k, 0.70, 1.0) for k in range(3)]
+    lines = variant_trial.paired_table(records)
+    assert lines[0].startswith("| data set | missing | Concat | Late |")
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[:4] == ["toy", "0%", "+5.00", "+0.00"]
+    assert cells[4] == "0.8000 -> 0.8500"
+    assert cells[5] == "1.25"  # median of 1.5, 1.5, 1.5, 1, 1, 1
+    assert "2 (method, cell) scores: 1 up, 0 down, 1 unchanged" in lines[-1]
+
+
+def test_variant_trial_runs_both_variants_on_the_same_folds(benchmarks_on_path, monkeypatch):
+    import numpy as np
+    import variant_trial
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 24)
+    X = {"a": rng.normal(size=(48, 3)) + 2 * y[:, None], "b": rng.normal(size=(48, 2))}
+    monkeypatch.setattr(variant_trial, "load", lambda name: (X, y, None))
+    records = variant_trial.run(["toy"], [0.0], {"max_epochs": 3},
+                                n_jobs=1, estimators=["Concat"])
+    folds = {(r["method"], r["fold"]) for r in records}
+    assert folds == {(m, k) for m in ("Concat", "Concat+variant") for k in range(3)}
+    assert {r["n_test"] for r in records} == {16}
