@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_data import load, subsample  # noqa: E402
@@ -56,15 +55,14 @@ def run(datasets, rates, params, n_jobs=2, estimators=None, records_out=None,
         if seed is not None:
             X, y, groups = subsample(X, y, groups, n_max, random_state=seed)
             name = f"{name} ({len(y)} rows, subsample {seed})"
-        # HAPT: folds by participant, as in real_data.py.
-        cv = (StratifiedKFold(3, shuffle=True, random_state=0) if groups is None
-              else StratifiedGroupKFold(3, shuffle=True, random_state=0))
         start = time.perf_counter()
         models = {}
         for cls in classes:
             models[short_name(cls)] = cls(random_state=0)
             models[short_name(cls) + VARIANT] = cls(**{"random_state": 0, **params})
-        result = compare(X, y, groups=groups, cv=cv, missing_rates=rates, estimators=models,
+        # compare's own folds: StratifiedKFold(3, shuffle, random_state=0), or
+        # StratifiedGroupKFold by participant for HAPT, as in real_data.py.
+        result = compare(X, y, groups=groups, cv=3, missing_rates=rates, estimators=models,
                          baselines={}, n_jobs=n_jobs, progress=False)
         rows = [dict(row, dataset=name) for row in result.records]
         records += rows

@@ -48,8 +48,13 @@ from sklearn.utils.validation import (
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._data import FittedInput, iter_row_chunks
 from ._docs import Substitution
-from .nn import DEFAULTS, MISSING_STRATEGIES, NUMERICAL_EMBEDDINGS, FusionEnsemble
-from .nn import quantile_bin_edges
+from .nn import (
+    DEFAULTS,
+    MISSING_STRATEGIES,
+    NUMERICAL_EMBEDDINGS,
+    FusionEnsemble,
+    quantile_bin_edges,
+)
 from .nn._ensemble import first_member
 from ._net import (
     TRAINING_LOCK,

@@ -62,6 +62,21 @@ def _check_classifier(est, outputs, X):
     np.testing.assert_allclose(proba, est.predict_proba(X), rtol=0, atol=1e-5)
 
 
+def _fit_export_and_check(est):
+    """Fit a classifier or regressor, check onnxruntime's predictions on new rows
+    against its own; returns it fitted."""
+    X, y = _data()
+    classifier = isinstance(est, FusionClassifier)
+    est.fit(X, y) if classifier else est.fit(X, 10.0 * y + 2.5)
+    X_new, _ = _data(n=37, seed=1)
+    outputs = _session(to_onnx(est)).run(None, _feeds(X_new))
+    if classifier:
+        _check_classifier(est, outputs, X_new)
+    else:
+        np.testing.assert_allclose(outputs[0], est.predict(X_new), rtol=0, atol=1e-5)
+    return est
+
+
 @pytest.mark.parametrize("Est", all_fusion_estimators(), ids=lambda c: c.__name__)
 def test_every_estimator_matches_onnxruntime(Est):
     X, y = _data()
@@ -86,16 +101,8 @@ def test_every_estimator_matches_onnxruntime(Est):
 @pytest.mark.parametrize("Est", [LateFusionClassifier, GatedFusionRegressor],
                          ids=lambda c: c.__name__)
 def test_an_ensemble_exports_its_averaged_prediction(Est):
-    X, y = _data()
-    est = Est(**{**FAST, "n_ensemble": 3})
-    est.fit(X, y) if issubclass(Est, FusionClassifier) else est.fit(X, 10.0 * y + 2.5)
+    est = _fit_export_and_check(Est(**{**FAST, "n_ensemble": 3}))
     assert est.n_ensemble_ == 3
-    X_new, _ = _data(n=37, seed=1)
-    outputs = _session(to_onnx(est)).run(None, _feeds(X_new))
-    if issubclass(Est, FusionClassifier):
-        _check_classifier(est, outputs, X_new)
-    else:
-        np.testing.assert_allclose(outputs[0], est.predict(X_new), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("missing", ["zero", "calibrated"])
@@ -109,15 +116,8 @@ def test_missing_strategies(Est, missing):
 @pytest.mark.parametrize("embedding", ["periodic", "piecewise"])
 @pytest.mark.parametrize("Est", [ConcatFusionClassifier, GatedFusionRegressor])
 def test_numerical_embeddings(Est, embedding):
-    X, y = _data()
-    est = Est(numerical_embedding=embedding, **FAST)
-    est.fit(X, y) if issubclass(Est, FusionClassifier) else est.fit(X, 10.0 * y + 2.5)
-    X_new, _ = _data(n=37, seed=1)  # values outside the training bins too
-    outputs = _session(to_onnx(est)).run(None, _feeds(X_new))
-    if issubclass(Est, FusionClassifier):
-        _check_classifier(est, outputs, X_new)
-    else:
-        np.testing.assert_allclose(outputs[0], est.predict(X_new), rtol=0, atol=1e-5)
+    # New rows fall outside the training bins too.
+    _fit_export_and_check(Est(numerical_embedding=embedding, **FAST))
 
 
 def test_string_labels_multioutput_regression_and_transform():
