@@ -106,6 +106,20 @@ def test_bin_edges_and_encoding_match_rtdl_num_embeddings():
     assert (ours[:, ~used] == 0).all()
 
 
+def test_bin_edges_under_a_float64_default_dtype():
+    # A caller's torch.set_default_dtype(torch.float64) once broke
+    # torch.quantile (its q tensor took the default dtype, x stayed float32).
+    x = _columns_with_ties()
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        edges = quantile_bin_edges(x.double(), 10)
+    finally:
+        torch.set_default_dtype(previous)
+    assert edges.dtype == torch.float32
+    torch.testing.assert_close(edges, quantile_bin_edges(x, 10), equal_nan=True)
+
+
 def test_encoding_values_without_rtdl():
     # One feature, edges 0, 1, 3: two bins.
     encoding = PiecewiseLinearEncoding([[0.0, 1.0, 3.0]])

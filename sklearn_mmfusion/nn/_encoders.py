@@ -209,7 +209,7 @@ def quantile_bin_edges(x, n_bins=DEFAULTS["n_bins"]):
     if n_bins < 1:
         raise ValueError(f"n_bins must be >= 1, got {n_bins}")
     x = x.to(torch.float32)
-    q = torch.linspace(0.0, 1.0, n_bins + 1, device=x.device)
+    q = torch.linspace(0.0, 1.0, n_bins + 1, device=x.device, dtype=x.dtype)
     # torch.quantile takes at most 2**24 values per call: a few columns at a time.
     step = max(1, 2**24 // x.shape[0])
     quantiles = torch.cat(
