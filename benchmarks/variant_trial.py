@@ -1,9 +1,14 @@
 """A change to the shared recipe, tried paired: every fusion classifier with its
-defaults and with ``--params``, on the same folds, hidden rows and seeds.
+defaults (or ``--base``) and with ``--params``, on the same folds, hidden rows
+and seeds.
 
     python benchmarks/variant_trial.py --params '{"numerical_embedding": "piecewise"}' \\
+        --base '{"numerical_embedding": null}' \\
         --datasets basic_motions landuse21 scene15 mfeat --rates 0 0.5 \\
         --output benchmarks/results/piecewise_trial.md
+
+``--base`` pins parameters of the reference arm, so that a trial means the
+same thing after a default changes.
 
 Each data set of real_data.py (its loader) goes through ``compare`` with
 3-fold StratifiedKFold(shuffle, random_state=0) (HAPT: StratifiedGroupKFold by
@@ -40,8 +45,9 @@ def short_name(cls):
 
 
 def run(datasets, rates, params, n_jobs=2, estimators=None, records_out=None,
-        n_max=None, subsample_seeds=(0,)):
-    """Fit every fusion classifier with and without ``params``; returns the
+        n_max=None, subsample_seeds=(0,), base=None):
+    """Fit every fusion classifier with ``base`` (default: the defaults) and
+    with ``base`` updated by ``params``; returns the
     records of ``compare`` with a ``dataset`` key, variant rows marked
     ``+variant``. With ``n_max``, each data set is first cut to ``n_max``
     rows (stratified), once per seed of ``subsample_seeds``."""
@@ -58,8 +64,9 @@ def run(datasets, rates, params, n_jobs=2, estimators=None, records_out=None,
         start = time.perf_counter()
         models = {}
         for cls in classes:
-            models[short_name(cls)] = cls(random_state=0)
-            models[short_name(cls) + VARIANT] = cls(**{"random_state": 0, **params})
+            models[short_name(cls)] = cls(**{"random_state": 0, **(base or {})})
+            models[short_name(cls) + VARIANT] = cls(
+                **{"random_state": 0, **(base or {}), **params})
         # compare's own folds: StratifiedKFold(3, shuffle, random_state=0), or
         # StratifiedGroupKFold by participant for HAPT, as in real_data.py.
         result = compare(X, y, groups=groups, cv=3, missing_rates=rates, estimators=models,
@@ -115,6 +122,8 @@ def paired_table(records):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", required=True, help="JSON of the changed parameters")
+    parser.add_argument("--base", default="{}",
+                        help="JSON of parameters of both arms (the reference's)")
     parser.add_argument("--datasets", nargs="+", required=True)
     parser.add_argument("--rates", nargs="+", type=float, default=[0.0, 0.5])
     parser.add_argument("--estimators", nargs="+", default=None,
@@ -127,14 +136,15 @@ def main(argv=None):
     parser.add_argument("--records", default=None,
                         help="append every fold's record to this JSON-lines file")
     args = parser.parse_args(argv)
-    params = json.loads(args.params)
+    params, base = json.loads(args.params), json.loads(args.base)
     records = run(args.datasets, args.rates, params, n_jobs=args.n_jobs,
                   estimators=args.estimators, n_max=args.n_max,
-                  subsample_seeds=args.subsample_seeds, records_out=args.records)
-    lines = [f"# Paired trial: {json.dumps(params)}", "",
+                  subsample_seeds=args.subsample_seeds, records_out=args.records, base=base)
+    reference = f" against {json.dumps(base)}" if base else " against the defaults"
+    lines = [f"# Paired trial: {json.dumps(params)}{reference}", "",
              "Command: `python benchmarks/variant_trial.py "
              + shlex.join(argv if argv is not None else sys.argv[1:]) + "`", "",
-             "Change of macro-F1 in points (mean of 3 folds), the variant minus the defaults.",
+             "Change of macro-F1 in points (mean of 3 folds), the variant minus the reference.",
              "", *paired_table(records)]
     print("\n".join(lines))
     if args.output:

@@ -234,8 +234,21 @@ def test_variant_trial_runs_both_variants_on_the_same_folds(benchmarks_on_path, 
     y = np.repeat([0, 1], 24)
     X = {"a": rng.normal(size=(48, 3)) + 2 * y[:, None], "b": rng.normal(size=(48, 2))}
     monkeypatch.setattr(variant_trial, "load", lambda name: (X, y, None))
+    seen = {}
+
+    def spy(*args, estimators, **kwargs):
+        seen.update(estimators)
+        return compare(*args, estimators=estimators, **kwargs)
+
+    compare = variant_trial.compare
+    monkeypatch.setattr(variant_trial, "compare", spy)
     records = variant_trial.run(["toy"], [0.0], {"max_epochs": 3},
-                                n_jobs=1, estimators=["Concat"])
+                                n_jobs=1, estimators=["Concat"],
+                                base={"max_epochs": 2, "numerical_embedding": None})
+    # --base sets both arms; --params only the variant's.
+    assert seen["Concat"].get_params()["max_epochs"] == 2
+    assert seen["Concat+variant"].get_params()["max_epochs"] == 3
+    assert {e.get_params()["numerical_embedding"] for e in seen.values()} == {None}
     folds = {(r["method"], r["fold"]) for r in records}
     assert folds == {(m, k) for m in ("Concat", "Concat+variant") for k in range(3)}
     assert {r["n_test"] for r in records} == {16}
