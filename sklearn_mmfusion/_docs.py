@@ -19,7 +19,7 @@ _MODALITY_DROPOUT = """\
 
 
 def fusion_parameters(*, modality_dropout=0.0, modality_dropout_note="",
-                      numerical_embedding=None):
+                      numerical_embedding="auto"):
     """The shared parameters' fragment, with the method's ``modality_dropout``
     default (and a sentence on why, when it is not the common one)."""
     note = f"\n{modality_dropout_note}" if modality_dropout_note else ""
@@ -64,7 +64,8 @@ _FUSION_PARAMETERS = """\
         from the observed modalities (``"calibrated"``): a shared-latent model
         of the encodings, fitted by EM before training and refreshed after
         each epoch; the imputations are detached (a closed-form step).
-    numerical_embedding : {"periodic", "piecewise"} or None, default=%(numerical_embedding)s
+    numerical_embedding : {"auto", "periodic", "piecewise"} or None, \
+            default=%(numerical_embedding)s
         How each feature of a dense modality of at most %(embedding_max_width)s columns
         reaches the modality's first layer (Gorishniy et al., 2022); wider
         or sparse modalities (bags of words) keep the plain linear layer.
@@ -75,7 +76,13 @@ _FUSION_PARAMETERS = """\
         ``"periodic"``: a learned periodic embedding (PLR-lite: cosines and
         sines of learned frequencies, then a shared linear layer and ReLU,
         %(embedding_dim)s outputs per feature). ``None``: the scaled features as
-        they are.
+        they are. ``"auto"``: ``"piecewise"`` on fewer than 200 training
+        samples (those not held out for early stopping), where the bins
+        raised the best method's macro-F1 on small cuts of real multi-view
+        data in 10 of 12 cases, ``None`` from there on, where they cost up to
+        2 points; ``partial_fit`` takes ``None``. The choice made is
+        ``numerical_embedding_``. On small data with smooth, roughly linear
+        class boundaries ``None`` can be the better choice.
     scaling : {"robust", "standard"} or None, default="robust"
         Per-feature scaling learned on the rows where the modality is present.
         ``"robust"`` (RealMLP-TD's): subtract the median, divide by the
@@ -184,6 +191,9 @@ _FITTED_ATTRIBUTES = """\
         Width of the network (``hidden_dim``, or the ``"auto"`` choice).
     batch_size_ : int
         Samples per gradient step (``batch_size``, or the ``"auto"`` choice).
+    numerical_embedding_ : {"periodic", "piecewise"} or None
+        The numerical embedding of the network (``numerical_embedding``, or
+        the ``"auto"`` choice).
     n_ensemble_ : int
         Number of networks averaged (``n_ensemble``, or the ``"auto"`` choice).
     early_stopping_ : bool

@@ -1,4 +1,5 @@
-"""The estimators' numerical_embedding="piecewise": quantile bins learned in fit."""
+"""The estimators' numerical_embedding: "piecewise" (quantile bins learned in
+fit), and "auto", which picks it on small data."""
 
 import pickle
 
@@ -7,7 +8,14 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from sklearn_mmfusion import ConcatFusionClassifier, GatedFusionClassifier, LateFusionRegressor
+from sklearn_mmfusion import (
+    ConcatFusionClassifier,
+    GatedFusionClassifier,
+    LateFusionRegressor,
+    TransformerFusionClassifier,
+)
+from sklearn_mmfusion._base import AUTO_PIECEWISE_MAX_ROWS
+from sklearn_mmfusion._discovery import all_fusion_estimators
 from sklearn_mmfusion.nn import DEFAULTS, PiecewiseLinearEncoding
 
 
@@ -84,3 +92,59 @@ def test_unknown_value_is_rejected_before_training(value):
     X, y = _step_data(20, 0)
     with pytest.raises(ValueError, match="numerical_embedding"):
         ConcatFusionClassifier(numerical_embedding=value).fit(X, y)
+
+
+@pytest.mark.parametrize("n, expected", [(AUTO_PIECEWISE_MAX_ROWS - 1, "piecewise"),
+                                         (AUTO_PIECEWISE_MAX_ROWS, None)])
+def test_auto_bins_below_the_row_threshold(n, expected):
+    X, y = _step_data(n, 4)
+    est = ConcatFusionClassifier(n_ensemble=1, max_epochs=1, early_stopping=False,
+                                 random_state=0)
+    assert est.numerical_embedding == "auto"  # the default
+    est.fit(X, y)
+    assert est.numerical_embedding_ == expected
+    assert est.get_params()["numerical_embedding"] == "auto"  # the parameter is kept
+    kinds = {type(layer) for layer in _first_layers(est)}
+    assert kinds == ({PiecewiseLinearEncoding} if expected else {torch.nn.Linear})
+
+
+def test_auto_counts_the_training_rows_not_the_held_out_ones():
+    # 220 rows, 55 held out for early stopping: 165 training rows, binned.
+    X, y = _step_data(220, 5)
+    assert len(y) >= AUTO_PIECEWISE_MAX_ROWS
+    est = ConcatFusionClassifier(n_ensemble=1, max_epochs=1, validation_fraction=0.25,
+                                 random_state=0).fit(X, y)
+    assert est.n_validation_ == 55
+    assert est.numerical_embedding_ == "piecewise"
+
+
+def test_auto_is_plain_for_a_stream_and_explicit_values_are_kept():
+    X, y = _step_data(60, 6)
+    stream = TransformerFusionClassifier(random_state=0).partial_fit(X, y, classes=[0, 1])
+    assert stream.numerical_embedding_ is None
+    est = ConcatFusionClassifier(numerical_embedding=None, n_ensemble=1, max_epochs=1,
+                                 random_state=0).fit(X, y)
+    assert est.numerical_embedding_ is None
+    est = ConcatFusionClassifier(numerical_embedding="periodic", n_ensemble=1, max_epochs=1,
+                                 random_state=0).fit(X, y)
+    assert est.numerical_embedding_ == "periodic"
+
+
+def test_the_docstring_states_the_auto_threshold():
+    assert f"on fewer than {AUTO_PIECEWISE_MAX_ROWS:,} training" in " ".join(
+        ConcatFusionClassifier.__doc__.split())
+
+
+@pytest.mark.parametrize("Est", all_fusion_estimators("classifier"))
+def test_auto_leaves_wide_and_sparse_modalities_exactly_as_before(Est):
+    # Bags of words are never binned, so on them "auto" trains the very
+    # network None does: the wide real data sets' results stand.
+    rng = np.random.default_rng(7)
+    n, wide = 60, DEFAULTS["embedding_max_width"] + 1
+    X = {"a": sp.random(n, wide, density=0.05, format="csr", random_state=0),
+         "b": rng.standard_normal((n, wide))}
+    y = rng.integers(0, 3, n)
+    fits = [Est(numerical_embedding=value, n_ensemble=2, max_epochs=2, random_state=0).fit(X, y)
+            for value in (None, "auto")]
+    assert fits[1].numerical_embedding_ == "piecewise"
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
