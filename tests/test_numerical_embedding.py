@@ -148,3 +148,20 @@ def test_auto_leaves_wide_and_sparse_modalities_exactly_as_before(Est):
             for value in (None, "auto")]
     assert fits[1].numerical_embedding_ == "piecewise"
     np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+def test_the_auto_choice_stays_with_the_network():
+    # warm_start, later partial_fit calls and a pickle keep the network, so
+    # they keep its embedding whatever the size of the new data.
+    X, y = _step_data(60, 8)
+    big_X, big_y = _step_data(300, 9)
+    est = ConcatFusionClassifier(n_ensemble=1, max_epochs=2, warm_start=True,
+                                 random_state=0).fit(X, y)
+    assert est.numerical_embedding_ == "piecewise"
+    est.fit(big_X, big_y)
+    assert est.numerical_embedding_ == "piecewise"
+    assert isinstance(_first_layers(est)[0], PiecewiseLinearEncoding)
+    assert pickle.loads(pickle.dumps(est)).numerical_embedding_ == "piecewise"
+    stream = ConcatFusionClassifier(numerical_embedding="piecewise", random_state=0)
+    stream.partial_fit(X, y, classes=[0, 1]).partial_fit(big_X, big_y)
+    assert stream.numerical_embedding_ == "piecewise"
