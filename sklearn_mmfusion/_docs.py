@@ -75,11 +75,11 @@ _FUSION_PARAMETERS = """\
         ``"periodic"``: a learned periodic embedding (PLR-lite: cosines and
         sines of learned frequencies, then a shared linear layer and ReLU,
         %(embedding_dim)s outputs per feature). ``None``: the scaled features as
-        they are. ``"auto"``: ``"piecewise"`` on fewer than 200 training
+        they are. ``"auto"``: ``"piecewise"`` on fewer than 150 training
         samples (those not held out for early stopping), where the bins
         raised the best method's macro-F1 on small cuts of real multi-view
         data in 10 of 12 cases, ``None`` from there on, where they cost up to
-        2.1 points (measured on classifiers; regressors follow the same rule);
+        4.2 points (measured on classifiers; regressors follow the same rule);
         ``partial_fit`` takes ``None``. The choice made is
         ``numerical_embedding_``. On small data with smooth, roughly linear
         class boundaries ``None`` can be the better choice.

@@ -181,9 +181,9 @@ def test_skorch_scoring_callbacks_score_every_phase_they_can(name, scoring, mult
     Est = next(c for c in ESTIMATORS if c.__name__ == name)
     X, y = multimodal_data
     y = _target(Est, X, y)
-    # The plain first layer: with the piecewise encoding, which "auto" picks
-    # on these 180 training rows, lr=1e-2 overfits these Gaussian classes in
-    # the first epoch, and the learning curve checked below is flat.
+    # The plain first layer: with the piecewise encoding, lr=1e-2 overfits
+    # these Gaussian classes (180 training rows) in the first epoch, and the
+    # learning curve checked below is flat.
     est = Est(hidden_dim=16, max_epochs=40, patience=3, lr=1e-2, validation_fraction=0.25,
               numerical_embedding=None, random_state=0, callbacks=[
                   EpochScoring(scoring, name="valid_score"),

@@ -109,12 +109,12 @@ def test_auto_bins_below_the_row_threshold(n, expected):
 
 
 def test_auto_counts_the_training_rows_not_the_held_out_ones():
-    # 220 rows, 55 held out for early stopping: 165 training rows, binned.
-    X, y = _step_data(220, 5)
+    # 200 rows, 60 held out for early stopping: 140 training rows, binned.
+    X, y = _step_data(200, 5)
     assert len(y) >= AUTO_PIECEWISE_MAX_ROWS
-    est = ConcatFusionClassifier(n_ensemble=1, max_epochs=1, validation_fraction=0.25,
+    est = ConcatFusionClassifier(n_ensemble=1, max_epochs=1, validation_fraction=0.3,
                                  random_state=0).fit(X, y)
-    assert est.n_validation_ == 55
+    assert est.n_validation_ == 60
     assert est.numerical_embedding_ == "piecewise"
 
 
