@@ -51,6 +51,7 @@ def run(datasets, rates, params, n_jobs=2, estimators=None, records_out=None,
     records of ``compare`` with a ``dataset`` key, variant rows marked
     ``+variant``. With ``n_max``, each data set is first cut to ``n_max``
     rows (stratified), once per seed of ``subsample_seeds``."""
+    base = base or {}
     classes = [c for c in all_fusion_estimators("classifier")
                if estimators is None or short_name(c) in estimators]
     records = []
@@ -64,9 +65,8 @@ def run(datasets, rates, params, n_jobs=2, estimators=None, records_out=None,
         start = time.perf_counter()
         models = {}
         for cls in classes:
-            models[short_name(cls)] = cls(**{"random_state": 0, **(base or {})})
-            models[short_name(cls) + VARIANT] = cls(
-                **{"random_state": 0, **(base or {}), **params})
+            models[short_name(cls)] = cls(**{"random_state": 0, **base})
+            models[short_name(cls) + VARIANT] = cls(**{"random_state": 0, **base, **params})
         # compare's own folds: StratifiedKFold(3, shuffle, random_state=0), or
         # StratifiedGroupKFold by participant for HAPT, as in real_data.py.
         result = compare(X, y, groups=groups, cv=3, missing_rates=rates, estimators=models,

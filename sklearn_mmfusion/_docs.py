@@ -194,8 +194,9 @@ _FITTED_ATTRIBUTES = """\
     numerical_embedding_ : {"periodic", "piecewise"} or None
         The numerical embedding the network was built with
         (``numerical_embedding``, or the ``"auto"`` choice); it applies to the
-        dense modalities of at most 256 columns only, so a network whose
-        modalities are all wider or sparse is plain whatever it says.
+        narrow dense modalities only (see ``numerical_embedding``), so a
+        network whose modalities are all wide or sparse is plain whatever it
+        says.
     n_ensemble_ : int
         Number of networks averaged (``n_ensemble``, or the ``"auto"`` choice).
     early_stopping_ : bool

@@ -116,8 +116,8 @@ def test_missing_strategies(Est, missing):
 @pytest.mark.parametrize("embedding", [None, "periodic", "piecewise"])
 @pytest.mark.parametrize("Est", [ConcatFusionClassifier, GatedFusionRegressor])
 def test_numerical_embeddings(Est, embedding):
-    # New rows fall outside the training bins too. None: the plain first layer,
-    # which "auto" no longer picks on these 150 rows.
+    # New rows fall outside the training bins too. None, the plain first
+    # layer, is named here so that its export is tested whatever "auto" picks.
     _fit_export_and_check(Est(numerical_embedding=embedding, **FAST))
 
 
