@@ -72,3 +72,29 @@ def test_grid_search_over_fused_weight_and_temperature(multimodal_data):
     ).fit(X, y)
     assert set(search.best_params_) == {"fused_weight", "temperature"}
     assert search.best_score_ > 0.7
+
+
+@pytest.mark.parametrize("Est, watches_aux", [(ConFuClassifier, False), (ConFuEmbedder, True)])
+def test_early_stopping_watches_the_task_loss_unless_self_supervised(Est, watches_aux,
+                                                                     monkeypatch):
+    # A classifier's validation loss is its cross-entropy alone (the
+    # contrastive term would dominate it and keep training while the
+    # embeddings align); an embedder has no other loss to watch.
+    from sklearn_mmfusion.nn import ConFuFusion
+
+    asked = []
+    forward = ConFuFusion.forward
+
+    def spy(self, xs, mask, with_aux_loss=None):
+        if not self.training:
+            asked.append(bool(with_aux_loss))
+        return forward(self, xs, mask, with_aux_loss)
+
+    monkeypatch.setattr(ConFuFusion, "forward", spy)
+    X, y = make_xor_modalities(n_samples=1000, random_state=0)
+    est = Est(hidden_dim=16, max_epochs=6, patience=2, random_state=0)
+    est.fit(X, y) if Est is ConFuClassifier else est.fit(X)
+    n_validated = sum("valid_loss" in epoch for epoch in est.history_)
+    assert n_validated >= 1
+    # One validation batch per early-stopping epoch, then the final check.
+    assert asked[:n_validated] == [watches_aux] * n_validated

@@ -204,8 +204,9 @@ def test_invalid_parameters():
 def _heads_called(net, xs, mask):
     """Indices of the leave-one-out heads one aux-loss forward pass runs."""
     called = []
+    # On each head's first layer: the heads run layer by layer, side by side.
     hooks = [
-        head.register_forward_hook(lambda *_, m=m: called.append(m))
+        head[0].register_forward_hook(lambda *_, m=m: called.append(m))
         for m, head in enumerate(net.fusion_heads)
     ]
     net(xs, mask, with_aux_loss=True)
@@ -226,6 +227,27 @@ def test_max_fused_terms_draws_that_many_heads_per_pass():
                                 xs, mask)) == list(range(5))
     # The default keeps every term up to M = 3 (the published objective).
     assert sorted(_heads_called(ConFuFusion(DIMS, 0, hidden_dim=8), *_batch(16))) == [0, 1, 2]
+    # In eval mode (a validation loss) every term, whatever the cap: the
+    # loss is the same at every call.
+    capped.eval()
+    assert sorted(_heads_called(capped, xs, mask)) == list(range(5))
+    with torch.no_grad():
+        losses = {float(capped(xs, mask, with_aux_loss=True).aux_loss) for _ in range(5)}
+    assert len(losses) == 1
+
+
+def test_stacked_heads_equal_the_heads_one_by_one():
+    dims = (3, 4, 2, 5, 3)
+    xs, mask = _batch(16, dims)
+    net = ConFuFusion(dims, 0, hidden_dim=8).eval()
+    with torch.no_grad():
+        e, _ = net.encoder(xs, mask)
+        stacked = net._stacked_leave_one_out(e, [4, 0, 2])
+        one_by_one = torch.stack([net._leave_one_out(e, m) for m in (4, 0, 2)])
+        torch.testing.assert_close(stacked, one_by_one)
+        z = net._project(e)
+        for m, projection in enumerate(net.projections):
+            torch.testing.assert_close(z[:, m], F.normalize(projection(e[:, m]), dim=-1))
 
 
 def _train_xor_probe(fused_weight, seed=0):

@@ -41,7 +41,7 @@ def info_nce(a, b, valid=None, temperature=0.07):
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
-def paired_info_nce(u, mask, pairs, temperature=0.07):
+def paired_info_nce(u, mask, pairs, temperature=0.07, normalized=False):
     r"""Mean of :func:`info_nce` over modality pairs, all pairs in one batch.
 
     Equal to ``mean_of_terms(info_nce(u[:, m], u[:, n], mask[:, m] &
@@ -62,6 +62,8 @@ def paired_info_nce(u, mask, pairs, temperature=0.07):
     pairs : sequence of (int, int)
         The modality pairs, each a term.
     temperature : float, default=0.07
+    normalized : bool, default=False
+        The rows of ``u`` already have unit norm: skip the normalisation.
 
     Returns
     -------
@@ -73,7 +75,8 @@ def paired_info_nce(u, mask, pairs, temperature=0.07):
     first = torch.tensor([m for m, _ in pairs], device=u.device)
     second = torch.tensor([n for _, n in pairs], device=u.device)
     valid = (mask.index_select(1, first) & mask.index_select(1, second)).T  # (P, B)
-    u = F.normalize(u, dim=-1)  # once per modality, not once per pair
+    if not normalized:
+        u = F.normalize(u, dim=-1)  # once per modality, not once per pair
     return stacked_info_nce(u.index_select(1, first).transpose(0, 1),
                             u.index_select(1, second).transpose(0, 1), valid, temperature,
                             normalized=True)
