@@ -86,3 +86,39 @@ def test_every_network_uses_it(network):
         mmnn.CLARGAFusion, mmnn.TransformerFusion) else network([5, 7], 3, hidden_dim=16)
     kinds = {type(m) for m in net.modules() if isinstance(m, nn.Dropout)}
     assert kinds == {Dropout}
+
+
+@pytest.mark.parametrize("numerical_embedding, hidden_dim", [
+    (None, 16), ("periodic", 16), (None, 6),
+])
+def test_encode_runs_the_modalities_side_by_side_as_one_by_one(numerical_embedding,
+                                                                hidden_dim):
+    # encode() runs the GELU and the dropout once on the stack of every
+    # modality; in training mode it must give what each modality's whole
+    # encoder, run in turn under the same seed, gives: bit for bit when
+    # batch * hidden_dim is a multiple of 4 (one draw of random words is the
+    # draws of each modality in sequence), else masks of the same law.
+    dims = (3, 5, 2)
+    torch.manual_seed(0)
+    encoder = mmnn.ModalityEncoder(dims, hidden_dim, dropout=0.3,
+                                   numerical_embedding=numerical_embedding).train()
+    for batch in (8, 7):
+        xs = [torch.randn(batch, d) for d in dims]
+        torch.manual_seed(1)
+        stacked = encoder.encode(xs)
+        torch.manual_seed(1)
+        alone = torch.stack([enc(x) for enc, x in zip(encoder.encoders, xs)], dim=1)
+        assert stacked.shape == alone.shape == (batch, len(dims), hidden_dim)
+        assert stacked.is_contiguous()
+        if batch * hidden_dim % 4 == 0:
+            assert torch.equal(stacked, alone)
+        else:
+            # Same layers, other masks: equal where both kept an element.
+            both = (stacked != 0) & (alone != 0)
+            assert both.any()
+            torch.testing.assert_close(stacked[both], alone[both])
+    encoder.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            encoder.encode(xs),
+            torch.stack([enc(x) for enc, x in zip(encoder.encoders, xs)], dim=1))
