@@ -171,16 +171,9 @@ class ConFuFusion(FusionNetwork):
         z = _stacked_linear(self.projections, e.transpose(0, 1))
         return F.normalize(z, dim=-1).transpose(0, 1)
 
-    def _leave_one_out(self, e, m):
-        """``z_{-m}`` (batch, embed_dim): ``g_{-m}`` on ``[e_n]_{n != m}``."""
-        # Two slices rather than an index list: the backward of advanced
-        # indexing is a scattered index_put, several times slower on CPU.
-        others = torch.cat([e[:, :m], e[:, m + 1:]], dim=1)
-        return F.normalize(self.fusion_heads[m](others.flatten(1)), dim=-1)
-
     def _stacked_leave_one_out(self, e, heads):
         """``z_{-m}`` for each ``m`` in ``heads``, stacked: (len(heads), batch,
-        embed_dim), equal to ``_leave_one_out`` head by head.
+        embed_dim), ``z_{-m}`` being ``normalize(g_{-m}([e_n]_{n != m}))``.
 
         The heads' products stay one per head (a large product runs faster
         alone than in ``bmm``), their activations, dropout and normalisation
@@ -307,7 +300,7 @@ class ConFuFusion(FusionNetwork):
             out = F.normalize(self.projections[group[0]](e[:, group[0]]), dim=-1)
         elif self.fusion_heads is not None and len(group) == n_mod - 1:
             (left_out,) = set(range(n_mod)) - set(group)
-            out = self._leave_one_out(e, left_out)
+            out = self._stacked_leave_one_out(e, [left_out])[0]
         else:
             z = self._project(e)
             out = F.normalize(masked_mean(z[:, group], mask[:, group]), dim=-1)
