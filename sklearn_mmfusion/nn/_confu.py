@@ -187,7 +187,9 @@ class ConFuFusion(FusionNetwork):
         x = e.index_select(1, others).view(batch, len(heads), -1)
         mlps = [self.fusion_heads[m] for m in heads]
         _, relu, dropout1, _, leaky_relu, dropout2 = mlps[0]
-        h = torch.stack([mlp[0](x[:, k]) for k, mlp in enumerate(mlps)])
+        # unbind, not x[:, k]: its backward is one stack, where each select's
+        # would fill a zero copy of x.
+        h = torch.stack([mlp[0](x_k) for x_k, mlp in zip(x.unbind(1), mlps)])
         h = dropout1(relu(h))
         h = torch.stack([mlp[3](h[k]) for k, mlp in enumerate(mlps)])
         return F.normalize(dropout2(leaky_relu(h)), dim=-1)
@@ -213,7 +215,7 @@ class ConFuFusion(FusionNetwork):
             drawn = draw_terms(n_mod, self.max_fused_terms if self.training else None)
             fused = stacked_info_nce(
                 self._stacked_leave_one_out(e, drawn),
-                z.index_select(1, torch.tensor(drawn, device=z.device)).transpose(0, 1),
+                z.transpose(0, 1).index_select(0, torch.tensor(drawn, device=z.device)),
                 None, tau, normalized=True)
         if fused is None:
             return pair
