@@ -172,6 +172,21 @@ def fold_fit_table(classes, X, y, device, params=None, hgb_params=None, seeds=(0
     for name, seed, seconds, epochs, score in rows:
         lines.append(f"| {name} | {seed} | {epochs} | {seconds:.3g} | {hgb_seconds:.3g} | "
                      f"{seconds / hgb_seconds:.2f} | {score:.4f} |")
+    # Per estimator over its seeds: the typical fit (median, as HGB's is) and
+    # the slowest, both against HGB's median.
+    lines += [
+        "",
+        "| estimator | fit / HGB, median over seeds | slowest fit / HGB (seed) | "
+        "seconds per epoch, median |",
+        "|---|---|---|---|",
+    ]
+    for name in dict.fromkeys(name for name, *_ in rows):
+        mine = [(seconds, seed, epochs) for n, seed, seconds, epochs, _ in rows if n == name]
+        slowest, slowest_seed, _ = max(mine)
+        typical = statistics.median(seconds for seconds, _, _ in mine)
+        per_epoch = statistics.median(seconds / epochs for seconds, _, epochs in mine)
+        lines.append(f"| {name} | {typical / hgb_seconds:.2f} | "
+                     f"{slowest / hgb_seconds:.2f} ({slowest_seed}) | {per_epoch:.3f} |")
     return lines
 
 

@@ -47,7 +47,8 @@ def test_training_speed_fold_fit_table_times_both_on_the_same_fold(benchmarks_on
     lines = training_speed.fold_fit_table([ConcatFusionClassifier], X, y, "cpu",
                                           params={"max_epochs": 20},
                                           hgb_params={"max_iter": 5}, seeds=(0, 3))
-    rows = [line for line in lines if line.startswith("| ConcatFusionClassifier")]
+    rows = [line for line in lines if line.startswith("| ConcatFusionClassifier")
+            and line.count("|") == 8]
     assert len(rows) == 2  # one fit per seed
     for row, expected_seed in zip(rows, (0, 3)):
         cells = [c.strip() for c in row.strip("|").split("|")]
@@ -59,6 +60,13 @@ def test_training_speed_fold_fit_table_times_both_on_the_same_fold(benchmarks_on
         assert ratio == pytest.approx(fit_s / hgb_s, rel=0.1, abs=0.02)
         assert f1 > 0.7  # the first modality separates the classes
     assert "40 rows" in "\n".join(lines)  # two thirds of the 60 rows
+    # The per-estimator line: median over the seeds and the slowest fit.
+    ratios = [float(row.strip("|").split("|")[5]) for row in rows]
+    (summary,) = [line for line in lines if line.startswith("| ConcatFusionClassifier |")
+                  and line.count("|") == 5]
+    cells = [c.strip() for c in summary.strip("|").split("|")]
+    assert float(cells[1]) == pytest.approx(sum(ratios) / 2, abs=0.02)  # median of two
+    assert cells[2] == f"{max(ratios):.2f} ({(0, 3)[ratios.index(max(ratios))]})"
 
 
 def test_training_speed_resamples_rows_for_the_large_n_goal(benchmarks_on_path):
