@@ -147,11 +147,12 @@ class _SymmetricInfoNCE(torch.autograd.Function):
             + \tfrac12 g_j P^{col}_{ij} - \delta_{ij} g_i.
 
     Autograd's own graph of the same loss (two cross-entropies, one on a
-    transposed copy of :math:`S`) runs about twice the element-wise passes
-    over the ``terms x batch x batch`` similarities, which dominate a
-    contrastive step at the default batch; this one runs the two
+    transposed copy of :math:`S`) dispatches more and larger operators: the
+    transposed copy and its backward, the NLL's zero-filled gradients, the
+    two log-softmax backward kernels and their sum. This one runs the two
     log-softmax kernels forward and, backward, one combination of their
-    exponentials before the two products.
+    exponentials before the two products: forward and backward of 15 terms
+    of 128 x 128 take 1.7 ms instead of 2.5 on two CPU cores.
 
     ``pair_invalid`` (terms, batch, batch) bool or None: entries where it is
     true get the dtype's lowest finite value, a zero weight in both softmaxes
