@@ -125,8 +125,10 @@ def _row_loss_sums(a, b, valid, temperature):
     all_valid = bool(valid.all())
     # A row missing from a term is neither a positive nor a negative: its
     # column leaves the softmax and its row leaves the sum.
-    invalid = None if all_valid else ~valid
-    pair_invalid = None if all_valid else invalid.unsqueeze(1) | invalid.unsqueeze(2)
+    pair_invalid = None
+    if not all_valid:
+        invalid = ~valid
+        pair_invalid = invalid.unsqueeze(1) | invalid.unsqueeze(2)
     per_row = _SymmetricInfoNCE.apply(a, b, pair_invalid, 1.0 / temperature)
     if not all_valid:
         per_row = per_row * valid.to(per_row.dtype)
