@@ -19,7 +19,13 @@ class FusionEnsemble(nn.Module):
     cheapest reliable variance reduction for neural networks on small tabular
     data (TabM, Gorishniy et al., ICLR 2025, measure ensembles of MLPs as the
     strongest MLP family); here each member is a whole fusion network,
-    trained on its own with its own seed.
+    trained on its own with its own seed. TabM itself (package ``tabm``)
+    makes its k members share one network's weights (BatchEnsemble), which
+    would mean rewriting every layer, each method's fusion step included,
+    to run k-wise, and adding a core dependency; whole networks ensemble
+    every method unchanged, each member keeping its own gates, graphs and
+    embeddings. That choice is by design, not measured against TabM's
+    weight sharing.
 
     ``forward`` returns a :class:`~sklearn_mmfusion.nn.FusionOutput` whose
     ``prediction`` combines the members' (the log of their mean class
